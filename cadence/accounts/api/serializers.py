@@ -1,0 +1,91 @@
+from django_countries.serializer_fields import CountryField
+from rest_framework import serializers
+
+from cadence.accounts.models import Team, User
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    member_count = serializers.IntegerField(read_only=True, default=0)
+
+    class Meta:
+        model = Team
+        fields = ["team_id", "name", "description", "member_count", "created_at", "updated_at"]
+        extra_kwargs = {"description": {"max_length": 10_000}}
+
+
+class UserSerializer(serializers.ModelSerializer):
+    """A user and their profile, as admins manage them."""
+
+    team_id = serializers.PrimaryKeyRelatedField(
+        source="team",
+        queryset=Team.objects.all(),
+        pk_field=serializers.UUIDField(),
+        allow_null=True,
+        required=False,
+    )
+    country = CountryField(required=False, allow_blank=True)
+    password = serializers.CharField(
+        write_only=True, required=False, style={"input_type": "password"}, max_length=128
+    )
+
+    class Meta:
+        model = User
+        fields = [
+            "user_id",
+            "username",
+            "email",
+            "first_name",
+            "last_name",
+            "display_name",
+            "signature",
+            "time_zone",
+            "country",
+            "work_day_start",
+            "work_day_end",
+            "role",
+            "team_id",
+            "is_active",
+            "password",
+            "last_login",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["last_login", "created_at", "updated_at"]
+        extra_kwargs = {"signature": {"max_length": 10_000}}
+
+    def validate(self, attrs):
+        start = attrs.get("work_day_start", getattr(self.instance, "work_day_start", None))
+        end = attrs.get("work_day_end", getattr(self.instance, "work_day_end", None))
+        if start and end and start >= end:
+            raise serializers.ValidationError(
+                {"work_day_end": ["The working day must end after it starts."]}
+            )
+        return attrs
+
+
+class MeSerializer(UserSerializer):
+    """The signed-in user's own profile: role, team and status are the admins' to change."""
+
+    team_id = serializers.UUIDField(source="team.pk", read_only=True, allow_null=True)
+
+    class Meta(UserSerializer.Meta):
+        read_only_fields = [
+            "username",
+            "role",
+            "team_id",
+            "is_active",
+            "last_login",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class TeamScopedUserSerializer(UserSerializer):
+    """What non-admins see of their teammates: the profile, read-only."""
+
+    class Meta(UserSerializer.Meta):
+        fields = [f for f in UserSerializer.Meta.fields if f != "password"]
+        read_only_fields = fields
+
+
+__all__ = ["MeSerializer", "TeamScopedUserSerializer", "TeamSerializer", "UserSerializer"]

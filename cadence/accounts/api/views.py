@@ -1,0 +1,117 @@
+from django.db.models import Count
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
+from rest_framework.response import Response
+
+from cadence.accounts import services
+from cadence.accounts.api.serializers import (
+    MeSerializer,
+    TeamScopedUserSerializer,
+    TeamSerializer,
+    UserSerializer,
+)
+from cadence.accounts.choices import Role
+from cadence.accounts.models import Team, User
+from cadence.accounts.selectors import team_list, user_list
+
+
+class ReadForAllWriteForAdmins(IsAuthenticated):
+    message = "Only admins may do this."
+
+    def has_permission(self, request, view) -> bool:
+        if not super().has_permission(request, view):
+            return False
+        return request.method in SAFE_METHODS or request.user.is_admin
+
+
+class UserFilter(filters.FilterSet):
+    team_id = filters.UUIDFilter(field_name="team")
+    role = filters.ChoiceFilter(choices=Role.choices)
+    is_active = filters.BooleanFilter()
+
+    class Meta:
+        model = User
+        fields = ["team_id", "role", "is_active"]
+
+
+class UserViewSet(viewsets.ModelViewSet):
+    """Users and their profiles. Admins manage everyone; others see their team, read-only.
+
+    ``DELETE`` deactivates the account: plans and history stay attributed to the user.
+    """
+
+    queryset = User.objects.none()
+
+    permission_classes = [ReadForAllWriteForAdmins]
+    filterset_class = UserFilter
+    search_fields = ["username", "email", "first_name", "last_name", "display_name"]
+    ordering_fields = ["username", "email", "created_at", "last_login"]
+    ordering = ["username"]
+
+    def get_queryset(self):
+        return user_list(viewer=self.request.user)
+
+    def get_serializer_class(self):
+        if self.action == "me":
+            return MeSerializer
+        if self.request.user.is_authenticated and not self.request.user.is_admin:
+            return TeamScopedUserSerializer
+        return UserSerializer
+
+    def perform_create(self, serializer):
+        serializer.instance = services.user_create(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.user_update(
+            user=serializer.instance, data=dict(serializer.validated_data)
+        )
+
+    def destroy(self, request, *args, **kwargs):
+        services.user_deactivate(user=self.get_object(), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=MeSerializer, responses=MeSerializer)
+    @action(detail=False, methods=["get", "put", "patch"], permission_classes=[IsAuthenticated])
+    def me(self, request):
+        """The signed-in user's own profile; everyone may read and edit theirs."""
+        if request.method == "GET":
+            return Response(MeSerializer(request.user, context={"request": request}).data)
+        serializer = MeSerializer(
+            request.user,
+            data=request.data,
+            partial=request.method == "PATCH",
+            context={"request": request},
+        )
+        serializer.is_valid(raise_exception=True)
+        user = services.user_update(
+            user=request.user,
+            data=dict(serializer.validated_data),
+            fields=services.PROFILE_FIELDS,
+        )
+        return Response(MeSerializer(user, context={"request": request}).data)
+
+
+class TeamViewSet(viewsets.ModelViewSet):
+    """Teams. Admins manage them; other users see their own team."""
+
+    queryset = Team.objects.none()
+
+    serializer_class = TeamSerializer
+    permission_classes = [ReadForAllWriteForAdmins]
+    search_fields = ["name"]
+    ordering_fields = ["name", "created_at"]
+    ordering = ["name"]
+
+    def get_queryset(self):
+        return team_list(viewer=self.request.user).annotate(member_count=Count("members"))
+
+    def perform_create(self, serializer):
+        serializer.instance = services.team_create(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.team_update(
+            team=serializer.instance, data=dict(serializer.validated_data)
+        )

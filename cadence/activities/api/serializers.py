@@ -1,0 +1,84 @@
+from rest_framework import serializers
+
+from cadence.accounts.selectors import users_assignable_by
+from cadence.activities.choices import ReminderChannel
+from cadence.activities.models import Activity, Reminder
+from cadence.activities.selectors import activity_list, plans_linkable_by, steps_linkable_by
+from cadence.core.api.fields import ScopedRelatedField
+from cadence.crm.selectors import company_list, contact_list
+
+
+class ActivitySerializer(serializers.ModelSerializer):
+    """An activity. Give a contact or a plan and the company follows from it."""
+
+    company_id = ScopedRelatedField(source="company", scope=company_list, required=False)
+    contact_id = ScopedRelatedField(
+        source="contact", scope=contact_list, required=False, allow_null=True
+    )
+    user_id = ScopedRelatedField(source="user", scope=users_assignable_by, required=False)
+    plan_id = ScopedRelatedField(
+        source="plan", scope=plans_linkable_by, required=False, allow_null=True
+    )
+    step_id = ScopedRelatedField(
+        source="step", scope=steps_linkable_by, required=False, allow_null=True
+    )
+    description = serializers.CharField(max_length=100_000, allow_blank=True, required=False)
+
+    class Meta:
+        model = Activity
+        fields = [
+            "activity_id",
+            "company_id",
+            "contact_id",
+            "user_id",
+            "activity_type",
+            "direction",
+            "subject",
+            "description",
+            "outcome",
+            "occurred_at",
+            "plan_id",
+            "step_id",
+            "message_id",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class ReminderSerializer(serializers.ModelSerializer):
+    user_id = ScopedRelatedField(source="user", scope=users_assignable_by, required=False)
+    plan_id = ScopedRelatedField(
+        source="plan", scope=plans_linkable_by, required=False, allow_null=True
+    )
+    step_id = ScopedRelatedField(
+        source="step", scope=steps_linkable_by, required=False, allow_null=True
+    )
+    activity_id = ScopedRelatedField(
+        source="activity", scope=activity_list, required=False, allow_null=True
+    )
+    channels = serializers.ListField(
+        child=serializers.ChoiceField(choices=ReminderChannel.choices),
+        allow_empty=False,
+        max_length=len(ReminderChannel.choices),
+        required=False,
+    )
+    message = serializers.CharField(max_length=10_000, allow_blank=True, required=False)
+
+    class Meta:
+        model = Reminder
+        fields = [
+            "reminder_id",
+            "user_id",
+            "plan_id",
+            "step_id",
+            "activity_id",
+            "remind_at",
+            "due_at",
+            "message",
+            "status",
+            "channels",
+            "sent_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["sent_at"]

@@ -1,0 +1,71 @@
+from django.db import transaction
+
+from cadence.accounts.models import User
+from cadence.core.errors import CadenceError
+from cadence.core.services import model_update
+from cadence.crm.models import Company, Contact
+
+COMPANY_FIELDS = ("name", "domain", "industry", "size", "country", "time_zone", "owner", "team")
+CONTACT_FIELDS = (
+    "company",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "title",
+    "linkedin_url",
+    "time_zone",
+    "owner",
+    "team",
+    "email_status",
+)
+
+
+@transaction.atomic
+def company_create(*, actor: User, **fields) -> Company:
+    """Create a company; the actor owns it unless another owner is given."""
+    fields.setdefault("owner", actor)
+    company = Company(**fields)
+    company.full_clean()
+    company.save()
+    return company
+
+
+@transaction.atomic
+def company_update(*, company: Company, data: dict) -> Company:
+    company, _ = model_update(instance=company, fields=COMPANY_FIELDS, data=data)
+    return company
+
+
+@transaction.atomic
+def company_delete(*, company: Company) -> None:
+    """Delete a company with its contacts, plans and activities (the specification's cascade)."""
+    company.delete()
+
+
+def _check_contact(fields: dict) -> None:
+    if not any(fields.get(name) for name in ("first_name", "last_name", "email")):
+        raise CadenceError("A contact needs a name or an email address.", field="first_name")
+
+
+@transaction.atomic
+def contact_create(*, actor: User, **fields) -> Contact:
+    fields.setdefault("owner", actor)
+    _check_contact(fields)
+    contact = Contact(**fields)
+    contact.full_clean()
+    contact.save()
+    return contact
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, data: dict) -> Contact:
+    merged = {name: data.get(name, getattr(contact, name)) for name in CONTACT_FIELDS}
+    _check_contact(merged)
+    contact, _ = model_update(instance=contact, fields=CONTACT_FIELDS, data=data)
+    return contact
+
+
+@transaction.atomic
+def contact_delete(*, contact: Contact) -> None:
+    contact.delete()

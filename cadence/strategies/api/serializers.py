@@ -1,0 +1,94 @@
+from rest_framework import serializers
+
+from cadence.activities.choices import ActivityType
+from cadence.strategies.models import ContactStrategy, StrategyStep
+
+MAX_TEMPLATE_LENGTH = 100_000
+
+
+class StrategyStepSerializer(serializers.ModelSerializer):
+    strategy_id = serializers.UUIDField(read_only=True)
+    step_number = serializers.IntegerField(min_value=1, max_value=10_000, required=False)
+    delay_days = serializers.IntegerField(min_value=0, max_value=3650, required=False)
+    activity_type = serializers.ChoiceField(choices=ActivityType.choices)
+    description_template = serializers.CharField(
+        max_length=MAX_TEMPLATE_LENGTH, allow_null=True, allow_blank=True, required=False
+    )
+
+    class Meta:
+        model = StrategyStep
+        fields = [
+            "step_id",
+            "strategy_id",
+            "step_number",
+            "delay_days",
+            "activity_type",
+            "subject_template",
+            "description_template",
+            "is_automated",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class StrategySerializer(serializers.ModelSerializer):
+    """A strategy with its steps in order. ``steps`` may be given on creation only; afterwards
+    they are edited at ``/strategies/{id}/steps/``."""
+
+    created_by_user_id = serializers.UUIDField(source="created_by_id", read_only=True)
+    automation_approved_by_user_id = serializers.UUIDField(
+        source="automation_approved_by_id", read_only=True, allow_null=True
+    )
+    steps = StrategyStepSerializer(many=True, required=False)
+    step_count = serializers.IntegerField(read_only=True)
+    is_archived = serializers.BooleanField(read_only=True)
+    description = serializers.CharField(
+        max_length=10_000, allow_null=True, allow_blank=True, required=False
+    )
+
+    class Meta:
+        model = ContactStrategy
+        fields = [
+            "strategy_id",
+            "name",
+            "description",
+            "created_by_user_id",
+            "is_template",
+            "uses_business_days",
+            "send_window_start",
+            "send_window_end",
+            "exit_on_reply",
+            "exit_on_meeting_booked",
+            "exit_on_bounce",
+            "automation_requires_approval",
+            "automation_approved_at",
+            "automation_approved_by_user_id",
+            "is_archived",
+            "archived_at",
+            "step_count",
+            "steps",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["automation_approved_at", "archived_at"]
+
+    def validate_steps(self, steps):
+        if self.instance is not None:
+            raise serializers.ValidationError(
+                "Edit the steps of an existing strategy at /strategies/{id}/steps/."
+            )
+        if len(steps) > 100:
+            raise serializers.ValidationError("A strategy has at most 100 steps.")
+        return steps
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if data.get("step_count") is None:
+            data["step_count"] = len(data["steps"])
+        return data
+
+
+class StepReorderSerializer(serializers.Serializer):
+    step_ids = serializers.ListField(
+        child=serializers.UUIDField(), allow_empty=False, max_length=10_000
+    )

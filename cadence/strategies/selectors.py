@@ -1,0 +1,43 @@
+"""Strategies a user may see and change.
+
+Templates are the team's shared playbook: everyone sees every template. A non-template strategy
+belongs to one custom plan and is seen by whoever may see its creator's work or runs the plan.
+Changing a strategy is for its creator, the manager of the creator's team, and admins.
+"""
+
+from django.db.models import Count, Q, QuerySet
+
+from cadence.accounts.models import User
+from cadence.accounts.selectors import can_manage_user_work, scope_by_user
+from cadence.strategies.models import ContactStrategy, StrategyStep
+
+
+def strategy_list(*, viewer: User) -> QuerySet[ContactStrategy]:
+    if viewer.is_admin:
+        visible = Q()
+    else:
+        # Plans sit above strategies, so they are reached through the reverse relation only.
+        runs_a_plan = ContactStrategy.objects.filter(
+            scope_by_user(viewer, field="plans__user")
+        ).values("pk")
+        visible = (
+            Q(is_template=True) | scope_by_user(viewer, field="created_by") | Q(pk__in=runs_a_plan)
+        )
+    return (
+        ContactStrategy.objects.filter(visible)
+        .select_related("created_by", "automation_approved_by")
+        .annotate(step_count=Count("steps", distinct=True))
+    )
+
+
+def strategy_can_edit(viewer: User, strategy: ContactStrategy) -> bool:
+    return can_manage_user_work(viewer, strategy.created_by)
+
+
+def step_list(*, strategy: ContactStrategy) -> QuerySet[StrategyStep]:
+    return strategy.steps.order_by("step_number")
+
+
+def strategies_assignable_by(*, viewer: User) -> QuerySet[ContactStrategy]:
+    """Strategies a plan may be created from: visible and not archived."""
+    return strategy_list(viewer=viewer).filter(archived_at__isnull=True)

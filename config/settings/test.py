@@ -1,0 +1,16 @@
+"""Settings for the test suite: SQLite in memory, or the PostgreSQL of CADENCE_TEST_DATABASE_URL."""
+
+import environ
+
+from .base import *  # noqa: F403
+from .base import DATABASES
+
+_url = environ.Env().str("CADENCE_TEST_DATABASE_URL", default="")
+if _url:
+    DATABASES["default"] = environ.Env.db_url_config(_url)
+else:
+    DATABASES["default"] = {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CELERY_TASK_ALWAYS_EAGER = False
+LOGGING = {"version": 1, "disable_existing_loggers": False}

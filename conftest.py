@@ -1,0 +1,64 @@
+"""Fixtures shared by every app's tests: users in each role, API clients that act as them."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from cadence.accounts.choices import Role
+from cadence.accounts.tests.factories import TeamFactory, UserFactory
+
+
+@pytest.fixture
+def team(db):
+    return TeamFactory(name="Team North")
+
+
+@pytest.fixture
+def other_team(db):
+    return TeamFactory(name="Team South")
+
+
+@pytest.fixture
+def rep(team):
+    return UserFactory(username="rep", role=Role.REP, team=team)
+
+
+@pytest.fixture
+def teammate(team):
+    return UserFactory(username="teammate", role=Role.REP, team=team)
+
+
+@pytest.fixture
+def manager(team):
+    return UserFactory(username="manager", role=Role.MANAGER, team=team)
+
+
+@pytest.fixture
+def outsider(other_team):
+    return UserFactory(username="outsider", role=Role.REP, team=other_team)
+
+
+@pytest.fixture
+def other_manager(other_team):
+    return UserFactory(username="other_manager", role=Role.MANAGER, team=other_team)
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="admin", role=Role.ADMIN, team=None)
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def client_for():
+    """``client_for(user)``: an API client authenticated as ``user``."""
+
+    def make(user):
+        client = APIClient()
+        client.force_authenticate(user)
+        return client
+
+    return make
