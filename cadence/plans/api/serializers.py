@@ -3,6 +3,7 @@ from rest_framework import serializers
 from cadence.accounts.selectors import users_assignable_by
 from cadence.core.api.fields import ScopedRelatedField
 from cadence.crm.selectors import company_list, contact_list
+from cadence.plans.choices import PlanStatus
 from cadence.plans.models import LeadContactPlan
 from cadence.strategies.selectors import strategy_list
 
@@ -66,6 +67,6 @@ class PlanSerializer(serializers.ModelSerializer):
                         for name in changed
                     }
                 )
-        elif "status" in attrs:
+        elif attrs.get("status", PlanStatus.NOT_STARTED) != PlanStatus.NOT_STARTED:
             raise serializers.ValidationError({"status": ["A new plan starts as Not Started."]})
         return attrs

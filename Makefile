@@ -1,0 +1,48 @@
+# Cadence: `make run` starts the app with demo data on the embedded SQLite default;
+# `make test` runs the whole suite (on PostgreSQL too when CADENCE_TEST_DATABASE_URL is set).
+
+SHELL := /bin/bash
+PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 8000
+TOOLS := .tools
+UV := $(shell command -v uv 2>/dev/null || echo $(TOOLS)/bin/uv)
+MANAGE := $(UV) run --frozen python manage.py
+
+.PHONY: run test setup lint format migrate demo schema clean
+
+# uv comes from PyPI into a private venv when the machine has none, so a fresh clone with only
+# Python 3.11+ is enough.
+$(TOOLS)/bin/uv:
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv
+
+setup: $(if $(shell command -v uv 2>/dev/null),,$(TOOLS)/bin/uv)
+	$(UV) sync --frozen --quiet
+
+migrate: setup
+	$(MANAGE) migrate --noinput
+
+demo: migrate
+	$(MANAGE) load_demo_data
+
+run: demo
+	@echo "Cadence is starting at http://$(HOST):$(PORT)/  (admin: /admin/, API docs: /api/docs/)"
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+test: setup
+	$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+
+format: setup
+	$(UV) run --frozen ruff check --fix .
+	$(UV) run --frozen ruff format .
+
+schema: setup
+	$(MANAGE) spectacular --validate --fail-on-warn --file var/openapi.yaml
+
+clean:
+	rm -rf .venv $(TOOLS) var
