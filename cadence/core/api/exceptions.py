@@ -7,17 +7,19 @@ leaking SQL; anything else is left to DRF and, for real bugs, to the server log.
 
 import logging
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
-from django.http import Http404
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from cadence.core.errors import CadenceError, PermissionDeniedError
 
 logger = logging.getLogger(__name__)
+NON_FIELD_ERRORS_KEY = api_settings.NON_FIELD_ERRORS_KEY
 
 
 def exception_handler(exc, context):
@@ -33,16 +35,23 @@ def exception_handler(exc, context):
             {"detail": "The request conflicts with existing data or breaks a constraint."},
             status=status.HTTP_400_BAD_REQUEST,
         )
-    if isinstance(exc, (OverflowError, ValueError)) and not isinstance(exc, Http404):
-        logger.info("Bad value answered as 400: %s", exc)
-        return Response({"detail": "A value in the request is out of range or malformed."}, 400)
+    if isinstance(exc, (OverflowError, ValueError)):
+        # A value that got past validation and broke a conversion below it: the client's input
+        # was at fault, but the traceback is logged because validation should have caught it.
+        logger.warning("Bad value answered as 400", exc_info=exc)
+        return Response(
+            {"detail": "A value in the request is out of range or malformed."},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     return drf_exception_handler(exc, context)
 
 
 def _django_error_detail(exc: DjangoValidationError):
-    if hasattr(exc, "error_dict"):
-        return {
-            field: [str(m) for e in errors for m in e.messages]
-            for field, errors in exc.error_dict.items()
-        }
-    return {"detail": exc.messages}
+    if not hasattr(exc, "error_dict"):
+        return {"detail": exc.messages}
+    return {
+        (NON_FIELD_ERRORS_KEY if field == NON_FIELD_ERRORS else field): [
+            message for error in errors for message in error.messages
+        ]
+        for field, errors in exc.error_dict.items()
+    }

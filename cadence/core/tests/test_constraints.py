@@ -80,3 +80,40 @@ def test_database_defaults_match_the_specification():
     assert step.is_automated is False
     assert step.created_at is not None
     assert step.updated_at is not None
+
+
+def test_delete_rules_follow_the_specification():
+    """Company and contact deletes cascade to plans; a deleted strategy or step leaves the
+    plan in place with the reference cleared (ON DELETE SET NULL)."""
+    from cadence.activities.tests.factories import ActivityFactory
+
+    plan = LeadContactPlanFactory(status="Completed")
+    step = StrategyStepFactory(strategy=plan.strategy, step_number=1)
+    LeadContactPlan.objects.filter(pk=plan.pk).update(current_step=step)
+    activity = ActivityFactory(contact=plan.contact, plan=plan, step=step)
+
+    step.delete()
+    plan.refresh_from_db()
+    activity.refresh_from_db()
+    assert plan.current_step is None
+    assert activity.step is None
+
+    plan.strategy.delete()
+    plan.refresh_from_db()
+    assert plan.strategy is None
+
+    plan.contact.delete()
+    assert not LeadContactPlan.objects.filter(pk=plan.pk).exists()
+
+
+def test_deleting_a_company_deletes_its_contacts_plans_and_activities():
+    from cadence.activities.models import Activity
+    from cadence.activities.tests.factories import ActivityFactory
+    from cadence.crm.models import Contact
+
+    plan = LeadContactPlanFactory()
+    ActivityFactory(contact=plan.contact, plan=plan)
+    plan.company.delete()
+    assert not Contact.objects.exists()
+    assert not LeadContactPlan.objects.exists()
+    assert not Activity.objects.exists()
