@@ -41,7 +41,7 @@ class Company(TimestampedModel):
         verbose_name_plural = "companies"
         ordering = ["name"]
         indexes = [
-            models.Index(Lower("name"), name="company_name_lower_idx"),
+            models.Index(fields=["name"], name="company_name_idx"),
             models.Index(fields=["domain"], name="company_domain_idx"),
             models.Index(fields=["industry"], name="company_industry_idx"),
         ]
@@ -86,7 +86,7 @@ class Contact(TimestampedModel):
         ordering = ["last_name", "first_name"]
         indexes = [
             models.Index(Lower("email"), name="contact_email_lower_idx"),
-            models.Index(Lower("last_name"), Lower("first_name"), name="contact_name_lower_idx"),
+            models.Index(fields=["last_name", "first_name"], name="contact_name_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -1,0 +1,225 @@
+"""The Django admin: every Cadence model opens, and the big tables' lists stay cheap."""
+
+import datetime
+
+import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.urls import reverse
+from django.utils import timezone
+
+from cadence.accounts.models import Team, User
+from cadence.accounts.tests.factories import TeamFactory
+from cadence.activities.models import Activity, Reminder
+from cadence.activities.tests.factories import ActivityFactory, ReminderFactory
+from cadence.crm.models import Company, Contact
+from cadence.crm.tests.factories import CompanyFactory, ContactFactory
+from cadence.plans.models import LeadContactPlan
+from cadence.plans.tests.factories import LeadContactPlanFactory
+from cadence.strategies.models import ContactStrategy, StrategyStep
+from cadence.strategies.tests.factories import StrategyStepFactory
+
+pytestmark = pytest.mark.django_db
+
+CADENCE_MODELS = [
+    Team,
+    User,
+    Company,
+    Contact,
+    Activity,
+    Reminder,
+    ContactStrategy,
+    StrategyStep,
+    LeadContactPlan,
+]
+
+#: Queries a changelist of 20 rows may run: session, user, counts, the page, the filters'
+#: choices and the date hierarchy. Well under 20, so one query per row cannot hide in it.
+CHANGELIST_QUERY_BUDGET = 10
+
+
+def _url(model, view: str, *args) -> str:
+    opts = model._meta
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_{view}", args=args)
+
+
+@pytest.fixture
+def superuser():
+    return User.objects.create_superuser("root", "root@example.com", "correct horse battery")
+
+
+@pytest.fixture
+def staff_client(client, superuser):
+    client.force_login(superuser)
+    return client
+
+
+@pytest.fixture
+def one_of_each():
+    """One object of every model, linked as in real use so that every foreign key is filled."""
+    step = StrategyStepFactory(step_number=1)
+    plan = LeadContactPlanFactory(strategy=step.strategy, current_step=step)
+    activity = ActivityFactory(contact=plan.contact, plan=plan, step=step)
+    reminder = ReminderFactory(
+        user=plan.user, plan=plan, step=step, activity=activity, due_at=timezone.now()
+    )
+    return {
+        Team: plan.user.team,
+        User: plan.user,
+        Company: plan.company,
+        Contact: plan.contact,
+        Activity: activity,
+        Reminder: reminder,
+        ContactStrategy: step.strategy,
+        StrategyStep: step,
+        LeadContactPlan: plan,
+    }
+
+
+def test_every_cadence_model_is_registered():
+    """Each concrete model of a cadence app has an admin, and this module tests each of them."""
+    cadence_models = {m for m in apps.get_models() if m.__module__.startswith("cadence.")}
+    assert cadence_models == set(CADENCE_MODELS)
+    assert all(admin.site.is_registered(model) for model in cadence_models)
+
+
+@pytest.mark.parametrize("model", CADENCE_MODELS, ids=lambda m: m._meta.label)
+def test_changelist_add_and_change_pages_open(staff_client, one_of_each, model):
+    """A superuser can list, add and change every model; the list shows the object."""
+    obj = one_of_each[model]
+
+    changelist = staff_client.get(_url(model, "changelist"))
+    assert changelist.status_code == 200
+    assert obj in changelist.context["cl"].result_list
+
+    assert staff_client.get(_url(model, "add")).status_code == 200
+
+    change = staff_client.get(_url(model, "change", obj.pk))
+    assert change.status_code == 200
+    assert change.context["original"] == obj
+
+
+def _companies():
+    CompanyFactory.create_batch(20, team=TeamFactory())
+
+
+def _contacts():
+    ContactFactory.create_batch(20, team=TeamFactory())
+
+
+def _activities():
+    ActivityFactory.create_batch(20)
+
+
+def _plans():
+    for n in range(20):
+        step = StrategyStepFactory(step_number=1)
+        if n % 2:
+            LeadContactPlanFactory(strategy=step.strategy, current_step=step)
+        else:
+            # A plan on a company, without a contact: its lead is the company.
+            company = CompanyFactory()
+            LeadContactPlanFactory(
+                contact=None,
+                company=company,
+                user=company.owner,
+                strategy=step.strategy,
+                current_step=step,
+                next_step_due_date=timezone.now() + datetime.timedelta(days=n),
+            )
+
+
+@pytest.mark.parametrize(
+    ("model", "make_rows"),
+    [
+        (Company, _companies),
+        (Contact, _contacts),
+        (Activity, _activities),
+        (LeadContactPlan, _plans),
+    ],
+    ids=["company", "contact", "activity", "plan"],
+)
+def test_changelist_runs_a_bounded_number_of_queries(
+    staff_client, django_assert_max_num_queries, model, make_rows
+):
+    """Twenty rows, each with its own related objects, cost no query per row."""
+    make_rows()
+    url = _url(model, "changelist")
+
+    with django_assert_max_num_queries(CHANGELIST_QUERY_BUDGET):
+        response = staff_client.get(url)
+
+    assert response.status_code == 200
+    assert len(response.context["cl"].result_list) == 20
+
+
+def test_plan_autocomplete_runs_a_bounded_number_of_queries(
+    staff_client, django_assert_max_num_queries
+):
+    """The plan picker of an activity labels each plan by its lead without a query per plan."""
+    _plans()
+    url = reverse("admin:autocomplete")
+    params = {"app_label": "activities", "model_name": "activity", "field_name": "plan"}
+
+    with django_assert_max_num_queries(CHANGELIST_QUERY_BUDGET):
+        response = staff_client.get(url, params)
+
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 20
+
+
+def test_company_changelist_search_finds_by_name(staff_client):
+    """Searching the company list by part of a name, in any case, finds that company only."""
+    CompanyFactory(name="Acme Widgets")
+    CompanyFactory(name="Globex")
+
+    response = staff_client.get(_url(Company, "changelist"), {"q": "acme"})
+
+    assert response.status_code == 200
+    assert [c.name for c in response.context["cl"].result_list] == ["Acme Widgets"]
+
+
+def test_contact_autocomplete_searches_by_company_name(staff_client):
+    """The contact picker (used by activities and plans) finds contacts by their company."""
+    wanted = ContactFactory(company=CompanyFactory(name="Initech"))
+    ContactFactory(company=CompanyFactory(name="Hooli"))
+    params = {
+        "app_label": "activities",
+        "model_name": "activity",
+        "field_name": "contact",
+        "term": "initech",
+    }
+
+    response = staff_client.get(reverse("admin:autocomplete"), params)
+
+    assert response.status_code == 200
+    assert [r["id"] for r in response.json()["results"]] == [str(wanted.pk)]
+
+
+def test_strategy_is_added_with_its_steps_from_the_inline(staff_client, superuser):
+    """The strategy add page saves the strategy and the steps typed into its inline table."""
+    data = {
+        "name": "Outbound Q3",
+        "is_template": "on",
+        "exit_on_reply": "on",
+        "automation_requires_approval": "on",
+        "steps-TOTAL_FORMS": "2",
+        "steps-INITIAL_FORMS": "0",
+        "steps-MIN_NUM_FORMS": "0",
+        "steps-MAX_NUM_FORMS": "1000",
+        "steps-0-step_number": "1",
+        "steps-0-delay_days": "0",
+        "steps-0-activity_type": "Email",
+        "steps-1-step_number": "2",
+        "steps-1-delay_days": "3",
+        "steps-1-activity_type": "Call",
+    }
+
+    response = staff_client.post(_url(ContactStrategy, "add"), data)
+
+    assert response.status_code == 302, response.context and response.context["errors"]
+    strategy = ContactStrategy.objects.get(name="Outbound Q3")
+    assert [(s.step_number, s.activity_type) for s in strategy.steps.order_by("step_number")] == [
+        (1, "Email"),
+        (2, "Call"),
+    ]
