@@ -53,7 +53,9 @@ class LeadContactPlan(TimestampedModel):
 
     class Meta:
         db_table = "lead_contact_plans"
-        ordering = ["next_step_due_date", "plan_start_date"]
+        # Finished plans have no due date; placing them last on every backend keeps lists
+        # in the same order on SQLite (nulls first by default) and PostgreSQL (nulls last).
+        ordering = [models.F("next_step_due_date").asc(nulls_last=True), "plan_start_date"]
         indexes = [
             models.Index(fields=["status"], name="plan_status_idx"),
             models.Index(fields=["next_step_due_date"], name="plan_next_due_idx"),

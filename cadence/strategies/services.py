@@ -82,6 +82,7 @@ def strategy_update(*, strategy: ContactStrategy, data: dict) -> ContactStrategy
 @transaction.atomic
 def strategy_delete(*, strategy: ContactStrategy) -> None:
     """Delete a strategy that no active plan follows; otherwise archive it instead."""
+    # The plan app sits above this one, so its status names are spelled out here.
     active = strategy.plans.filter(status__in=("Not Started", "In Progress", "Paused")).count()
     if active:
         raise CadenceError(
