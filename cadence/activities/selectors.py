@@ -24,5 +24,9 @@ def plans_linkable_by(*, viewer: User):
 
 
 def steps_linkable_by(*, viewer: User):
+    """Steps of the strategies of plans the viewer may see: the only steps an activity or a
+    reminder can be about. Any other step reads as "does not exist", so a hidden strategy's
+    steps are neither linked to nor confirmed to exist."""
     step_model = Activity._meta.get_field("step").related_model
-    return step_model.objects.all()
+    strategies = plans_linkable_by(viewer=viewer).values("strategy")
+    return step_model.objects.filter(strategy__in=strategies)

@@ -54,8 +54,12 @@ class UserSerializer(serializers.ModelSerializer):
         extra_kwargs = {"signature": {"max_length": 10_000}}
 
     def validate(self, attrs):
-        start = attrs.get("work_day_start", getattr(self.instance, "work_day_start", None))
-        end = attrs.get("work_day_end", getattr(self.instance, "work_day_end", None))
+        # A value neither given nor stored is the model's default, so that on creation an end
+        # alone is still checked against the default start (and a start against the default end).
+        start, end = (
+            attrs.get(name, getattr(self.instance, name, User._meta.get_field(name).get_default()))
+            for name in ("work_day_start", "work_day_end")
+        )
         if start and end and start >= end:
             raise serializers.ValidationError(
                 {"work_day_end": ["The working day must end after it starts."]}

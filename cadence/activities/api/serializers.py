@@ -82,3 +82,7 @@ class ReminderSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["sent_at"]
+        # DRF would turn the one-reminder-per-plan-step-and-due-date constraint into a validator
+        # that makes plan_id, step_id and due_at required, though most reminders have none of
+        # them; the database constraint still refuses a duplicate (a 400).
+        validators = []

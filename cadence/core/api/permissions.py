@@ -1,9 +1,13 @@
-from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 
 
-class CanModifyObject(BasePermission):
+class CanModifyObject(IsAuthenticated):
     """Reading is decided by the view's queryset (an object you may not see is a 404); changing
-    a visible object asks the view's ``can_modify(user, obj)``."""
+    a visible object asks the view's ``can_modify(user, obj)``.
+
+    It replaces the default ``IsAuthenticated``, so it must still demand a signed-in user: the
+    scoping selectors need a real user, and an anonymous request is a 401.
+    """
 
     message = "You may see this object but not change it."
 
