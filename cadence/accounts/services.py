@@ -53,6 +53,16 @@ def user_update(*, user: User, data: dict, fields=ADMIN_FIELDS) -> User:
     return user
 
 
+@transaction.atomic
+def user_update_own_profile(*, user: User, data: dict) -> User:
+    """A user editing their own profile; a new password needs the current one, so a session
+    left open on a shared screen cannot be turned into a taken-over account."""
+    current = data.pop("current_password", None)
+    if data.get("password") and not user.check_password(current or ""):
+        raise CadenceError("Give your current password to set a new one.", field="current_password")
+    return user_update(user=user, data=data, fields=PROFILE_FIELDS)
+
+
 def user_deactivate(*, user: User, actor: User) -> User:
     """Users are deactivated, not deleted: their plans and history stay attributed to them."""
     if user.pk == actor.pk:

@@ -1,4 +1,4 @@
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from cadence.accounts.models import User
 from cadence.activities.models import Activity, Reminder
@@ -20,6 +20,7 @@ ACTIVITY_FIELDS = (
     "message_id",
 )
 REMINDER_FIELDS = (
+    "user",
     "plan",
     "step",
     "activity",
@@ -82,21 +83,40 @@ def activity_delete(*, activity: Activity) -> None:
     activity.delete()
 
 
-@transaction.atomic
-def reminder_create(*, actor: User, **fields) -> Reminder:
-    fields.setdefault("user", actor)
+def _check_reminder(fields: dict) -> None:
     plan = fields.get("plan")
     if plan is not None and plan.user_id != fields["user"].pk:
         raise CadenceError("A plan's reminders go to the plan's user.", field="user_id")
+
+
+def _duplicate_reminder() -> CadenceError:
+    return CadenceError(
+        "A reminder for this plan, step and due date exists already.", field="due_at"
+    )
+
+
+@transaction.atomic
+def reminder_create(*, actor: User, **fields) -> Reminder:
+    fields.setdefault("user", actor)
+    _check_reminder(fields)
     reminder = Reminder(**fields)
     reminder.full_clean(validate_constraints=False)
-    reminder.save()
+    try:
+        with transaction.atomic():
+            reminder.save()
+    except IntegrityError as exc:
+        raise _duplicate_reminder() from exc
     return reminder
 
 
 @transaction.atomic
 def reminder_update(*, reminder: Reminder, data: dict) -> Reminder:
-    reminder, _ = model_update(instance=reminder, fields=REMINDER_FIELDS, data=data)
+    _check_reminder({name: data.get(name, getattr(reminder, name)) for name in ("user", "plan")})
+    try:
+        with transaction.atomic():
+            reminder, _ = model_update(instance=reminder, fields=REMINDER_FIELDS, data=data)
+    except IntegrityError as exc:
+        raise _duplicate_reminder() from exc
     return reminder
 
 

@@ -1,9 +1,10 @@
 from django.db import transaction
 
 from cadence.accounts.models import User
-from cadence.core.errors import CadenceError
+from cadence.core.errors import CadenceError, PermissionDeniedError
 from cadence.core.services import model_update
 from cadence.crm.models import Company, Contact
+from cadence.crm.selectors import lead_can_delete
 
 COMPANY_FIELDS = ("name", "domain", "industry", "size", "country", "time_zone", "owner", "team")
 CONTACT_FIELDS = (
@@ -31,8 +32,22 @@ def company_create(*, actor: User, **fields) -> Company:
     return company
 
 
+def _check_custody(actor: User, lead: Company | Contact, data: dict) -> None:
+    """Taking over or unsharing a lead would let a teammate lock the others out of it, so only
+    those who may delete it (owner, their manager, admins) change its owner or team."""
+    moved = [
+        name for name in ("owner", "team") if name in data and data[name] != getattr(lead, name)
+    ]
+    if moved and not lead_can_delete(actor, lead):
+        raise PermissionDeniedError(
+            "Only the owner, their manager or an admin may reassign or unshare this.",
+            field=f"{moved[0]}_id",
+        )
+
+
 @transaction.atomic
-def company_update(*, company: Company, data: dict) -> Company:
+def company_update(*, actor: User, company: Company, data: dict) -> Company:
+    _check_custody(actor, company, data)
     company, _ = model_update(instance=company, fields=COMPANY_FIELDS, data=data)
     return company
 
@@ -59,7 +74,8 @@ def contact_create(*, actor: User, **fields) -> Contact:
 
 
 @transaction.atomic
-def contact_update(*, contact: Contact, data: dict) -> Contact:
+def contact_update(*, actor: User, contact: Contact, data: dict) -> Contact:
+    _check_custody(actor, contact, data)
     merged = {name: data.get(name, getattr(contact, name)) for name in CONTACT_FIELDS}
     _check_contact(merged)
     contact, _ = model_update(instance=contact, fields=CONTACT_FIELDS, data=data)

@@ -38,6 +38,9 @@ def step_list(*, strategy: ContactStrategy) -> QuerySet[StrategyStep]:
     return strategy.steps.order_by("step_number")
 
 
-def strategies_assignable_by(*, viewer: User) -> QuerySet[ContactStrategy]:
-    """Strategies a plan may be created from: visible and not archived."""
-    return strategy_list(viewer=viewer).filter(archived_at__isnull=True)
+def strategies_plannable_by(*, viewer: User) -> QuerySet[ContactStrategy]:
+    """Strategies a new plan may follow: any template, or a custom strategy from the viewer's
+    own scope. Having run a plan on someone's custom strategy shows it, but does not make it
+    one's own to reuse. (Archived ones are included so the refusal can say why.)"""
+    mine = Q(is_template=True) | scope_by_user(viewer, field="created_by")
+    return strategy_list(viewer=viewer).filter(mine)

@@ -71,8 +71,16 @@ class MeSerializer(UserSerializer):
     """The signed-in user's own profile: role, team and status are the admins' to change."""
 
     team_id = serializers.UUIDField(source="team.pk", read_only=True, allow_null=True)
+    current_password = serializers.CharField(
+        write_only=True,
+        required=False,
+        max_length=128,
+        style={"input_type": "password"},
+        help_text="Required with a new password.",
+    )
 
     class Meta(UserSerializer.Meta):
+        fields = [*UserSerializer.Meta.fields, "current_password"]
         read_only_fields = [
             "username",
             "role",

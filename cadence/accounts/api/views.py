@@ -1,3 +1,4 @@
+from django.contrib.auth import update_session_auth_hash
 from django.db.models import Count
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
@@ -86,11 +87,12 @@ class UserViewSet(viewsets.ModelViewSet):
             context={"request": request},
         )
         serializer.is_valid(raise_exception=True)
-        user = services.user_update(
-            user=request.user,
-            data=dict(serializer.validated_data),
-            fields=services.PROFILE_FIELDS,
+        user = services.user_update_own_profile(
+            user=request.user, data=dict(serializer.validated_data)
         )
+        if "password" in serializer.validated_data:
+            # Keep the session that made the change signed in; other sessions end.
+            update_session_auth_hash(request, user)
         return Response(MeSerializer(user, context={"request": request}).data)
 
 

@@ -355,3 +355,33 @@ def test_team_list_query_budget(client_for, admin_user, django_assert_max_num_qu
         budget=2,
         django_assert_max_num_queries=django_assert_max_num_queries,
     )
+
+
+def test_new_password_on_me_needs_the_current_one(client_for, rep):
+    """A session left open cannot be used to change the password without knowing it."""
+    client = client_for(rep)
+    response = client.patch(f"{API}/users/me/", {"password": "plum-orbit-42-sunset"})
+    assert response.status_code == 400
+    assert "current_password" in response.json()
+    wrong = client.patch(
+        f"{API}/users/me/",
+        {"password": "plum-orbit-42-sunset", "current_password": "not it"},
+    )
+    assert wrong.status_code == 400
+    rep.refresh_from_db()
+    assert rep.check_password("correct horse battery staple")
+
+
+def test_me_changes_password_with_the_current_one(api_client, rep):
+    """With the current password the change goes through and the session stays signed in."""
+    assert api_client.login(username="rep", password="correct horse battery staple")
+    response = api_client.patch(
+        f"{API}/users/me/",
+        {"password": "plum-orbit-42-sunset", "current_password": "correct horse battery staple"},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    assert "current_password" not in response.json()
+    rep.refresh_from_db()
+    assert rep.check_password("plum-orbit-42-sunset")
+    assert api_client.get(f"{API}/users/me/").status_code == 200

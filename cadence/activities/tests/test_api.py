@@ -391,8 +391,25 @@ def test_one_reminder_per_plan_step_and_due_date(client_for, rep, plans, templat
     }
     client = client_for(rep)
     assert client.post(REMINDERS, data).status_code == 201
-    assert client.post(REMINDERS, data).status_code == 400
+    assert_field_error(client.post(REMINDERS, data), "due_at", "exists already")
     assert Reminder.objects.count() == 1
+
+
+def test_reminder_of_a_plan_cannot_move_to_another_user(client_for, manager, plans):
+    """A plan's reminders stay with the plan's user, on update as on creation."""
+    reminder = ReminderFactory(user=plans["rep"].user, plan=plans["rep"])
+    response = client_for(manager).patch(f"{REMINDERS}{reminder.pk}/", {"user_id": str(manager.pk)})
+    assert_field_error(response, "user_id", "plan's user")
+    reminder.refresh_from_db()
+    assert reminder.user == plans["rep"].user
+
+
+def test_personal_reminder_is_handed_to_a_team_member(client_for, manager, rep):
+    reminder = ReminderFactory(user=manager)
+    response = client_for(manager).patch(f"{REMINDERS}{reminder.pk}/", {"user_id": str(rep.pk)})
+    assert response.status_code == 200, response.content
+    reminder.refresh_from_db()
+    assert reminder.user == rep
 
 
 def test_reminders_filter_by_plan_and_status(client_for, rep, plans):

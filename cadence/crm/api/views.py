@@ -1,7 +1,6 @@
 from rest_framework import viewsets
 
 from cadence.core.api.permissions import CanModifyObject
-from cadence.core.errors import PermissionDeniedError
 from cadence.crm import services
 from cadence.crm.api.serializers import CompanySerializer, ContactSerializer
 from cadence.crm.filters import CompanyFilter, ContactFilter
@@ -18,17 +17,6 @@ class LeadViewSetMixin:
 
     def can_modify(self, user, obj) -> bool:
         return self.request.method != "DELETE" or lead_can_delete(user, obj)
-
-    def check_owner_change(self, serializer) -> None:
-        """Taking over a shared lead would let a teammate delete it, so a new owner may be set
-        only by those who may delete it."""
-        owner = serializer.validated_data.get("owner", serializer.instance.owner)
-        if owner != serializer.instance.owner and not lead_can_delete(
-            self.request.user, serializer.instance
-        ):
-            raise PermissionDeniedError(
-                "Only the owner, their manager or an admin may reassign this."
-            )
 
 
 class CompanyViewSet(LeadViewSetMixin, viewsets.ModelViewSet):
@@ -51,9 +39,10 @@ class CompanyViewSet(LeadViewSetMixin, viewsets.ModelViewSet):
         )
 
     def perform_update(self, serializer):
-        self.check_owner_change(serializer)
         serializer.instance = services.company_update(
-            company=serializer.instance, data=dict(serializer.validated_data)
+            actor=self.request.user,
+            company=serializer.instance,
+            data=dict(serializer.validated_data),
         )
 
     def perform_destroy(self, instance):
@@ -80,9 +69,10 @@ class ContactViewSet(LeadViewSetMixin, viewsets.ModelViewSet):
         )
 
     def perform_update(self, serializer):
-        self.check_owner_change(serializer)
         serializer.instance = services.contact_update(
-            contact=serializer.instance, data=dict(serializer.validated_data)
+            actor=self.request.user,
+            contact=serializer.instance,
+            data=dict(serializer.validated_data),
         )
 
     def perform_destroy(self, instance):

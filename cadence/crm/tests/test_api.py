@@ -226,6 +226,24 @@ def test_teammate_cannot_take_over_a_shared_contact(client_for, rep, teammate, t
     assert contact.owner == teammate
 
 
+def test_teammate_cannot_unshare_a_shared_company(client_for, rep, teammate, team):
+    """Unsharing would lock the rest of the team out of a lead that is not the rep's own."""
+    company = CompanyFactory(owner=teammate, team=team)
+    response = client_for(rep).patch(f"{COMPANIES}{company.pk}/", {"team_id": None})
+    assert response.status_code == 403, response.content
+    assert "team_id" in response.json()
+    company.refresh_from_db()
+    assert company.team == team
+
+
+def test_owner_unshares_their_company(client_for, teammate, team):
+    company = CompanyFactory(owner=teammate, team=team)
+    response = client_for(teammate).patch(f"{COMPANIES}{company.pk}/", {"team_id": None})
+    assert response.status_code == 200, response.content
+    company.refresh_from_db()
+    assert company.team is None
+
+
 # -- Contacts reference a company -------------------------------------------------------------
 
 

@@ -5,7 +5,7 @@ from cadence.core.api.fields import ScopedRelatedField
 from cadence.crm.selectors import company_list, contact_list
 from cadence.plans.choices import PlanStatus
 from cadence.plans.models import LeadContactPlan
-from cadence.strategies.selectors import strategy_list
+from cadence.strategies.selectors import strategies_plannable_by
 
 
 class PlanSerializer(serializers.ModelSerializer):
@@ -17,7 +17,7 @@ class PlanSerializer(serializers.ModelSerializer):
         source="contact", scope=contact_list, required=False, allow_null=True
     )
     strategy_id = ScopedRelatedField(
-        source="strategy", scope=strategy_list, required=False, allow_null=True
+        source="strategy", scope=strategies_plannable_by, required=False, allow_null=True
     )
     user_id = ScopedRelatedField(source="user", scope=users_assignable_by, required=False)
     current_step_id = serializers.UUIDField(read_only=True, allow_null=True)

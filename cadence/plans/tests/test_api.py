@@ -248,6 +248,19 @@ def test_archived_strategy_takes_no_new_plans(client_for, rep, template):
     assert_field_error(response, "strategy_id", "archived")
 
 
+def test_someone_elses_custom_strategy_is_not_reused(client_for, rep, outsider):
+    """Running a plan on another team's custom strategy shows it, but a new plan cannot take
+    it: only templates and one's own custom strategies start plans."""
+    custom = ContactStrategyFactory(created_by=outsider, is_template=False)
+    plan_for(rep, strategy=custom, contact=contact_of(rep, last_name="Old"))
+    client = client_for(rep)
+    assert client.get(f"{API}/strategies/{custom.pk}/").status_code == 200
+    response = client.post(
+        PLANS, {"contact_id": str(contact_of(rep).pk), "strategy_id": str(custom.pk)}
+    )
+    assert_field_error(response, "strategy_id")
+
+
 def test_contact_is_active_once_per_strategy(client_for, rep, template):
     """A second active plan for the same contact and strategy is a 400 on ``contact_id``."""
     contact = contact_of(rep)
