@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "cadence.activities",
     "cadence.strategies",
     "cadence.plans",
+    "cadence.notifications",
     "cadence.ops",
 ]
 
