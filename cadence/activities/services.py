@@ -72,6 +72,14 @@ def activity_create(*, actor: User, **fields) -> Activity:
 
 @transaction.atomic
 def activity_update(*, activity: Activity, data: dict) -> Activity:
+    """Correct an activity. One that completed a plan's step keeps its plan and step: the plan
+    has moved on from it."""
+    moved = [n for n in ("plan", "step") if n in data and data[n] != getattr(activity, n)]
+    if moved and activity.step_results.exists():
+        raise CadenceError(
+            "This activity completed a step of its plan; its plan and step cannot change.",
+            field=f"{moved[0]}_id",
+        )
     merged = {name: data.get(name, getattr(activity, name)) for name in ACTIVITY_FIELDS}
     merged = _resolve_links(merged)
     activity, _ = model_update(instance=activity, fields=ACTIVITY_FIELDS, data=merged)

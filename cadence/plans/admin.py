@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from cadence.plans.models import LeadContactPlan
+from cadence.plans.models import LeadContactPlan, PlanStepResult
 
 TIMESTAMPS = ("created_at", "updated_at")
 
@@ -74,3 +74,21 @@ class LeadContactPlanAdmin(admin.ModelAdmin):
     @admin.display(description="lead", ordering="contact__last_name")
     def lead(self, plan: LeadContactPlan) -> str:
         return str(plan.contact or plan.company)
+
+
+@admin.register(PlanStepResult)
+class PlanStepResultAdmin(admin.ModelAdmin):
+    """Read-only history: the plan engine writes these as steps are done or skipped."""
+
+    list_display = ("plan", "step_number", "result", "due_at", "completed_at", "user")
+    list_filter = ("result",)
+    list_select_related = ("plan__contact", "plan__company", "plan__strategy", "user")
+    date_hierarchy = "completed_at"
+    raw_id_fields = ("plan", "step", "activity", "user")
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

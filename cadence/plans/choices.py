@@ -18,6 +18,11 @@ RUNNING_STATUSES = (PlanStatus.NOT_STARTED, PlanStatus.IN_PROGRESS)
 FINISHED_STATUSES = (PlanStatus.COMPLETED, PlanStatus.ABORTED)
 
 
+class StepResult(models.TextChoices):
+    COMPLETED = "completed", "Completed"
+    SKIPPED = "skipped", "Skipped"
+
+
 class ExitReason(models.TextChoices):
     """Why a plan ended."""
 

@@ -1,10 +1,18 @@
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Now
 from django.utils import timezone
 
 from cadence.core.models import TimestampedModel, uuid_primary_key
-from cadence.plans.choices import ACTIVE_STATUSES, RUNNING_STATUSES, ExitReason, PlanStatus
+from cadence.plans.choices import (
+    ACTIVE_STATUSES,
+    RUNNING_STATUSES,
+    ExitReason,
+    PlanStatus,
+    StepResult,
+)
 
 
 class LeadContactPlan(TimestampedModel):
@@ -48,8 +56,24 @@ class LeadContactPlan(TimestampedModel):
     exit_reason = models.CharField(
         max_length=30, choices=ExitReason.choices, blank=True, default=""
     )
+    started_at = models.DateTimeField(
+        null=True, blank=True, help_text="When work began: the start action or the first step."
+    )
+    last_step_completed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the previous step was done or skipped."
+    )
     paused_at = models.DateTimeField(null=True, blank=True)
+    paused_duration = models.DurationField(
+        default=datetime.timedelta,
+        help_text="Time spent paused since the previous step; the due date moves by it.",
+    )
     ended_at = models.DateTimeField(null=True, blank=True)
+    reminder_due_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the scheduler owes this plan's user a reminder; empty once it is made.",
+    )
 
     class Meta:
         db_table = "lead_contact_plans"
@@ -71,6 +95,13 @@ class LeadContactPlan(TimestampedModel):
                 name="plan_due_running_idx",
                 condition=models.Q(status__in=RUNNING_STATUSES),
             ),
+            # The scheduler's work queue: only plans that are owed a reminder are in it, so a
+            # pass costs what is due, not what exists.
+            models.Index(
+                fields=["reminder_due_at"],
+                name="plan_reminder_due_idx",
+                condition=models.Q(reminder_due_at__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -88,6 +119,19 @@ class LeadContactPlan(TimestampedModel):
                 name="plan_one_active_per_contact_strategy",
                 violation_error_message="This contact is already active in this strategy.",
             ),
+            models.UniqueConstraint(
+                fields=["company", "strategy"],
+                condition=models.Q(
+                    status__in=ACTIVE_STATUSES, contact__isnull=True, strategy__isnull=False
+                ),
+                name="plan_one_active_per_company_strategy",
+                violation_error_message="This company is already active in this strategy.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=RUNNING_STATUSES)
+                | models.Q(reminder_due_at__isnull=True),
+                name="plan_reminders_only_while_running",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -97,3 +141,53 @@ class LeadContactPlan(TimestampedModel):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+
+class PlanStepResult(TimestampedModel):
+    """What became of one step of one plan: done (by an activity) or skipped, and when.
+
+    It is the plan's memory of finished steps, so template edits touch only steps not yet done,
+    and the record that adherence and funnel reports count (due date against completion).
+    """
+
+    result_id = uuid_primary_key("result ID")
+    plan = models.ForeignKey(LeadContactPlan, on_delete=models.CASCADE, related_name="results")
+    step = models.ForeignKey(
+        "strategies.StrategyStep",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="results",
+    )
+    step_number = models.IntegerField(help_text="The step's number when it was done.")
+    result = models.CharField(max_length=20, choices=StepResult.choices)
+    due_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField()
+    activity = models.ForeignKey(
+        "activities.Activity",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="step_results",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="step_results"
+    )
+
+    class Meta:
+        db_table = "plan_step_results"
+        ordering = ["plan", "completed_at"]
+        indexes = [models.Index(fields=["completed_at"], name="step_result_completed_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "step"],
+                condition=models.Q(step__isnull=False),
+                name="step_result_once_per_plan",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(result__in=StepResult.values), name="step_result_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Step {self.step_number} {self.result} at {self.completed_at:%Y-%m-%d %H:%M}"

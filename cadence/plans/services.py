@@ -1,43 +1,78 @@
-"""Creating and changing lead contact plans.
+"""Plan lifecycle: creating plans, the actions on them, and logging activities against them.
 
-This is the foundation's part of the plan engine: creating a plan on a strategy (with its first
-step and due date), reassigning it, and moving its status by the specification's fixed states.
+Each action locks the plan row, checks the transition against the current state and answers an
+illegal one with a ``PlanStateError`` that says why, so a double click or two workers racing
+cannot move a plan twice.
 """
 
+from __future__ import annotations
+
 import datetime
+from collections.abc import Sequence
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cadence.accounts.models import User
+from cadence.activities import services as activity_services
+from cadence.activities.choices import Outcome
+from cadence.activities.models import Activity
 from cadence.core.errors import CadenceError
 from cadence.core.services import model_update
 from cadence.crm.choices import EmailStatus
 from cadence.crm.models import Company, Contact
-from cadence.plans.choices import FINISHED_STATUSES, ExitReason, PlanStatus
+from cadence.plans import progress
+from cadence.plans.assignment import enrollment_refusal
+from cadence.plans.choices import (
+    ACTIVE_STATUSES,
+    FINISHED_STATUSES,
+    RUNNING_STATUSES,
+    ExitReason,
+    PlanStatus,
+    StepResult,
+)
 from cadence.plans.models import LeadContactPlan
-from cadence.strategies.models import ContactStrategy
+from cadence.strategies import services as strategy_services
+from cadence.strategies.models import ContactStrategy, StrategyStep
 
 
-def _first_step_due(strategy: ContactStrategy | None, start: datetime.datetime):
-    step = strategy.steps.order_by("step_number").first() if strategy else None
-    if step is None:
-        return None, None
-    return step, start + datetime.timedelta(days=step.delay_days)
+class PlanStateError(CadenceError):
+    """An action that the plan's current state does not allow."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message, field=field, code="plan_state")
 
 
-def _check_lead(contact: Contact | None, company: Company | None) -> Company:
+def _locked(plan: LeadContactPlan) -> LeadContactPlan:
+    return (
+        LeadContactPlan.objects.select_for_update()
+        .select_related("strategy", "user", "current_step", "contact", "company")
+        .get(pk=plan.pk)
+    )
+
+
+def _lead(contact: Contact | None, company: Company | None) -> Company:
     if contact is None and company is None:
         raise CadenceError("Give the contact or the company this plan targets.", field="company_id")
     if contact is not None:
         if company is not None and company.pk != contact.company_id:
             raise CadenceError("This contact works at another company.", field="contact_id")
-        if contact.opted_out:
-            raise CadenceError("This contact has opted out of contact.", field="contact_id")
-        if contact.email_status == EmailStatus.BOUNCED:
-            raise CadenceError("This contact's email address bounced.", field="contact_id")
         return contact.company
     return company
+
+
+def _start_plan(plan: LeadContactPlan) -> LeadContactPlan:
+    """Save a new plan at its first step, due ``delay_days`` after its start."""
+    step = progress.first_step(plan)
+    plan.current_step = step
+    progress.set_due(plan, progress.due_date_for(plan, step) if step else None)
+    try:
+        with transaction.atomic():
+            plan.save()
+    except IntegrityError as exc:
+        field = "contact_id" if plan.contact_id else "company_id"
+        raise CadenceError("The lead is already active in this strategy.", field=field) from exc
+    return plan
 
 
 @transaction.atomic
@@ -49,63 +84,319 @@ def plan_create(
     strategy: ContactStrategy | None = None,
     plan_start_date: datetime.datetime | None = None,
 ) -> LeadContactPlan:
-    """Put a lead on a strategy: the plan starts at its first step, due ``delay_days`` after
-    ``plan_start_date``."""
-    company = _check_lead(contact, company)
+    """Put one lead on a strategy, under the enrollment rules; it starts at its first step."""
+    company = _lead(contact, company)
     if strategy is not None and strategy.is_archived:
         raise CadenceError("This strategy is archived and takes no new plans.", field="strategy_id")
-    start = plan_start_date or timezone.now()
-    step, due = _first_step_due(strategy, start)
+    if strategy is not None:
+        refusal = enrollment_refusal(strategy=strategy, contact=contact, company=company)
+        if refusal:
+            raise CadenceError(refusal, field="contact_id" if contact else "company_id")
+    elif contact is not None and (contact.opted_out or contact.email_status == EmailStatus.BOUNCED):
+        raise CadenceError(enrollment_refusal(strategy=None, contact=contact), field="contact_id")
     plan = LeadContactPlan(
         company=company,
         contact=contact,
         strategy=strategy,
         user=user,
-        plan_start_date=start,
-        current_step=step,
-        next_step_due_date=due,
+        plan_start_date=plan_start_date or timezone.now(),
     )
-    try:
-        with transaction.atomic():
-            plan.save()
-    except IntegrityError as exc:
-        raise CadenceError(
-            "This contact is already active in this strategy.", field="contact_id"
-        ) from exc
+    return _start_plan(plan)
+
+
+@transaction.atomic
+def plan_create_custom(
+    *,
+    actor: User,
+    user: User,
+    steps: Sequence[dict],
+    name: str = "",
+    company: Company | None = None,
+    contact: Contact | None = None,
+    plan_start_date: datetime.datetime | None = None,
+    **settings,
+) -> LeadContactPlan:
+    """A one-off plan: its own private strategy (``is_template = false``) with its own steps,
+    editable without touching any template."""
+    company = _lead(contact, company)
+    if not steps:
+        raise CadenceError("A custom plan needs at least one step.", field="steps")
+    lead = contact.full_name if contact else company.name
+    strategy = strategy_services.strategy_create(
+        created_by=actor,
+        name=name or f"Custom plan for {lead}",
+        is_template=False,
+        steps=steps,
+        **settings,
+    )
+    return plan_create(
+        user=user,
+        company=company,
+        contact=contact,
+        strategy=strategy,
+        plan_start_date=plan_start_date,
+    )
+
+
+# -- Actions ------------------------------------------------------------------------------------
+
+
+def _refuse_unless(plan: LeadContactPlan, allowed: Sequence[str], action: str) -> None:
+    if plan.status not in allowed:
+        if plan.status in FINISHED_STATUSES:
+            why = f"it is {plan.status}, which is final"
+        else:
+            why = f"it is {plan.status}"
+        raise PlanStateError(f"Cannot {action} this plan: {why}.", field="status")
+
+
+@transaction.atomic
+def plan_start(*, plan: LeadContactPlan, now: datetime.datetime | None = None) -> LeadContactPlan:
+    """Begin work now. A plan scheduled to start later starts now, its first step due from now."""
+    now = now or timezone.now()
+    plan = _locked(plan)
+    _refuse_unless(plan, [PlanStatus.NOT_STARTED], "start")
+    plan.status = PlanStatus.IN_PROGRESS
+    plan.started_at = now
+    if plan.plan_start_date > now and plan.last_step_completed_at is None:
+        plan.plan_start_date = now
+    if plan.current_step is not None:
+        progress.set_due(plan, progress.due_date_for(plan, plan.current_step))
+    progress.save_progress(plan)
     return plan
 
 
 @transaction.atomic
-def plan_update(*, plan: LeadContactPlan, data: dict) -> LeadContactPlan:
-    """Reassign a plan or move its status. Completed and Aborted are final; pausing records
-    when, and resuming shifts the due date by the time spent paused."""
-    plan = LeadContactPlan.objects.select_for_update().get(pk=plan.pk)
-    now = timezone.now()
-    changes = {key: value for key, value in data.items() if key in ("user", "status")}
-    new_status = changes.get("status", plan.status)
-    if new_status != plan.status:
-        if plan.status in FINISHED_STATUSES:
-            raise CadenceError(
-                f"This plan is {plan.status}; that is final.", field="status", code="final"
-            )
-        changes.update(_status_side_effects(plan, new_status, now))
-    fields = ["user", "status", "paused_at", "ended_at", "exit_reason", "next_step_due_date"]
-    plan, _ = model_update(instance=plan, fields=fields, data=changes)
+def plan_pause(*, plan: LeadContactPlan, now: datetime.datetime | None = None) -> LeadContactPlan:
+    """Stop the clock: no reminders, tasks or sends until it resumes."""
+    now = now or timezone.now()
+    plan = _locked(plan)
+    _refuse_unless(plan, RUNNING_STATUSES, "pause")
+    plan.status = PlanStatus.PAUSED
+    plan.paused_at = now
+    progress.set_due(plan, plan.next_step_due_date)
+    progress.save_progress(plan)
     return plan
 
 
-def _status_side_effects(plan: LeadContactPlan, status: str, now) -> dict:
-    if status == PlanStatus.PAUSED:
-        return {"paused_at": now}
-    if status in FINISHED_STATUSES:
-        reason = ExitReason.FINISHED if status == PlanStatus.COMPLETED else ExitReason.MANUAL
-        return {"ended_at": now, "exit_reason": reason, "paused_at": None}
-    changes = {"paused_at": None}
-    if plan.status == PlanStatus.PAUSED and plan.paused_at and plan.next_step_due_date:
-        changes["next_step_due_date"] = plan.next_step_due_date + (now - plan.paused_at)
-    return changes
+@transaction.atomic
+def plan_resume(*, plan: LeadContactPlan, now: datetime.datetime | None = None) -> LeadContactPlan:
+    """Restart the clock; the due date moves later by the time spent paused."""
+    now = now or timezone.now()
+    plan = _locked(plan)
+    _refuse_unless(plan, [PlanStatus.PAUSED], "resume")
+    plan.status = PlanStatus.IN_PROGRESS if plan.started_at else PlanStatus.NOT_STARTED
+    plan.paused_duration += max(now - (plan.paused_at or now), datetime.timedelta())
+    plan.paused_at = None
+    due = progress.due_date_for(plan, plan.current_step) if plan.current_step else None
+    progress.set_due(plan, due)
+    progress.save_progress(plan)
+    return plan
+
+
+@transaction.atomic
+def plan_abort(
+    *,
+    plan: LeadContactPlan,
+    reason: str = ExitReason.MANUAL,
+    now: datetime.datetime | None = None,
+) -> LeadContactPlan:
+    """End the plan for good."""
+    now = now or timezone.now()
+    plan = _locked(plan)
+    _refuse_unless(plan, ACTIVE_STATUSES, "abort")
+    progress.end(plan, status=PlanStatus.ABORTED, reason=reason, at=now)
+    progress.save_progress(plan)
+    return plan
+
+
+@transaction.atomic
+def plan_complete(
+    *, plan: LeadContactPlan, now: datetime.datetime | None = None
+) -> LeadContactPlan:
+    """Mark the plan Completed by hand, its remaining steps undone."""
+    now = now or timezone.now()
+    plan = _locked(plan)
+    _refuse_unless(plan, ACTIVE_STATUSES, "complete")
+    progress.end(plan, status=PlanStatus.COMPLETED, reason=ExitReason.FINISHED, at=now)
+    progress.save_progress(plan)
+    return plan
+
+
+@transaction.atomic
+def plan_skip(
+    *, plan: LeadContactPlan, actor: User, now: datetime.datetime | None = None
+) -> LeadContactPlan:
+    """Skip the current step: the next one becomes current, due from now."""
+    now = now or timezone.now()
+    plan = _locked(plan)
+    _refuse_unless(plan, RUNNING_STATUSES, "skip a step of")
+    if plan.current_step is None:
+        raise PlanStateError("This plan has no step to skip.")
+    progress.finish_step(plan, plan.current_step, result=StepResult.SKIPPED, at=now, user=actor)
+    progress.save_progress(plan)
+    return plan
+
+
+_STATUS_ACTIONS = {
+    PlanStatus.IN_PROGRESS: {PlanStatus.NOT_STARTED: plan_start, PlanStatus.PAUSED: plan_resume},
+    PlanStatus.NOT_STARTED: {PlanStatus.PAUSED: plan_resume},
+    PlanStatus.PAUSED: {None: plan_pause},
+    PlanStatus.ABORTED: {None: plan_abort},
+    PlanStatus.COMPLETED: {None: plan_complete},
+}
+
+
+@transaction.atomic
+def plan_update(*, plan: LeadContactPlan, data: dict) -> LeadContactPlan:
+    """Reassign a plan, or move its status: a new status runs the matching action (start,
+    pause, resume, abort, complete) with its rules."""
+    plan = _locked(plan)
+    if "user" in data and data["user"] != plan.user:
+        plan, _ = model_update(instance=plan, fields=["user"], data={"user": data["user"]})
+    status = data.get("status", plan.status)
+    if status == plan.status:
+        return plan
+    actions = _STATUS_ACTIONS.get(status, {})
+    action = actions.get(plan.status) or actions.get(None)
+    if action is None or plan.status in FINISHED_STATUSES:
+        _refuse_unless(plan, [], f"move to {status}")
+    return action(plan=plan)
 
 
 @transaction.atomic
 def plan_delete(*, plan: LeadContactPlan) -> None:
     plan.delete()
+
+
+# -- Logging activities ------------------------------------------------------------------------
+
+_EXITS = {
+    Outcome.REPLIED: ("exit_on_reply", PlanStatus.COMPLETED, ExitReason.REPLIED),
+    Outcome.MEETING_BOOKED: (
+        "exit_on_meeting_booked",
+        PlanStatus.COMPLETED,
+        ExitReason.MEETING_BOOKED,
+    ),
+    Outcome.BOUNCED: ("exit_on_bounce", PlanStatus.ABORTED, ExitReason.BOUNCED),
+}
+
+
+@transaction.atomic
+def activity_log(*, actor: User, skip_to: bool = False, **fields) -> Activity:
+    """Record an activity and let it move plans.
+
+    With a plan and its current step, the step is done and the plan advances. A later step is
+    accepted only with ``skip_to``: the steps before it are recorded as skipped. A reply, a
+    booked meeting or a bounce ends the contact's active plans whose strategy says so; an
+    unsubscribe opts the contact out and ends all of them.
+    """
+    plan, step = fields.get("plan"), fields.get("step")
+    if plan is not None:
+        plan = fields["plan"] = _locked(plan)
+        if step is not None:
+            _check_step_can_be_done(plan, step, skip_to=skip_to)
+    activity = activity_services.activity_create(actor=actor, **fields)
+    if plan is not None and step is not None:
+        if step.pk != plan.current_step_id:
+            progress.skip_through(plan, step, at=activity.occurred_at, user=activity.user)
+        progress.finish_step(
+            plan,
+            step,
+            result=StepResult.COMPLETED,
+            at=activity.occurred_at,
+            user=activity.user,
+            activity=activity,
+        )
+        progress.save_progress(plan)
+    _apply_exit_rules(activity)
+    return activity
+
+
+def _check_step_can_be_done(plan: LeadContactPlan, step: StrategyStep, *, skip_to: bool) -> None:
+    if step.strategy_id != plan.strategy_id:
+        raise CadenceError("This step is not part of the plan's strategy.", field="step_id")
+    if plan.status == PlanStatus.PAUSED:
+        raise PlanStateError(
+            "This plan is paused; resume it before logging its steps.", field="plan_id"
+        )
+    if plan.status in FINISHED_STATUSES:
+        raise PlanStateError(f"This plan is {plan.status}; its steps are closed.", field="plan_id")
+    current = plan.current_step
+    if current is not None and step.pk == current.pk:
+        return
+    if step.pk in progress.done_step_ids(plan):
+        raise PlanStateError(
+            f"Step {step.step_number} of this plan is done already.", field="step_id"
+        )
+    if current is None or step.step_number < current.step_number:
+        raise PlanStateError(
+            f"Step {step.step_number} is not this plan's current step.", field="step_id"
+        )
+    if not skip_to:
+        raise PlanStateError(
+            f"Step {step.step_number} is not this plan's current step (step "
+            f"{current.step_number}); to do it now and skip the steps between, send "
+            '"skip_to": true.',
+            field="step_id",
+        )
+
+
+def _apply_exit_rules(activity: Activity) -> None:
+    outcome = activity.outcome
+    if outcome == Outcome.UNSUBSCRIBED and activity.contact is not None:
+        contact_opt_out(contact=activity.contact, at=activity.occurred_at)
+        return
+    if outcome not in _EXITS:
+        return
+    flag, status, reason = _EXITS[outcome]
+    plans = _active_plans_of_lead(activity)
+    if outcome == Outcome.BOUNCED and activity.contact is not None:
+        Contact.objects.filter(pk=activity.contact_id).update(
+            email_status=EmailStatus.BOUNCED, updated_at=timezone.now()
+        )
+    for plan in plans:
+        if plan.strategy is None or getattr(plan.strategy, flag):
+            progress.end(plan, status=status, reason=reason, at=activity.occurred_at)
+            progress.save_progress(plan)
+    if outcome == Outcome.REPLIED:
+        _pause_company_plans(activity)
+
+
+def _active_plans_of_lead(activity: Activity):
+    plans = LeadContactPlan.objects.select_for_update().select_related("strategy", "user")
+    plans = plans.filter(status__in=ACTIVE_STATUSES)
+    if activity.contact_id is not None:
+        return plans.filter(contact_id=activity.contact_id)
+    if activity.plan_id is not None:
+        return plans.filter(pk=activity.plan_id)
+    return plans.filter(company_id=activity.company_id, contact__isnull=True)
+
+
+def _pause_company_plans(activity: Activity) -> None:
+    """A reply from one person at a company pauses the strategy's plans for their colleagues,
+    where the strategy asks for it."""
+    others = (
+        LeadContactPlan.objects.select_for_update()
+        .filter(
+            company_id=activity.company_id,
+            status__in=RUNNING_STATUSES,
+            strategy__pause_company_on_reply=True,
+        )
+        .exclude(contact_id=activity.contact_id)
+    )
+    for plan in others:
+        plan_pause(plan=plan, now=activity.occurred_at)
+
+
+@transaction.atomic
+def contact_opt_out(*, contact: Contact, at: datetime.datetime | None = None) -> None:
+    """The contact asked not to be contacted: suppressed at once, every active plan ends."""
+    at = at or timezone.now()
+    Contact.objects.filter(pk=contact.pk, opted_out=False).update(
+        opted_out=True, opted_out_at=at, updated_at=timezone.now()
+    )
+    plans = LeadContactPlan.objects.select_for_update().select_related("strategy", "user")
+    for plan in plans.filter(contact=contact, status__in=ACTIVE_STATUSES):
+        progress.end(plan, status=PlanStatus.ABORTED, reason=ExitReason.OPTED_OUT, at=at)
+        progress.save_progress(plan)

@@ -37,6 +37,18 @@ class ContactStrategy(TimestampedModel):
     exit_on_reply = models.BooleanField(default=True)
     exit_on_meeting_booked = models.BooleanField(default=True)
     exit_on_bounce = models.BooleanField(default=True)
+    pause_company_on_reply = models.BooleanField(
+        default=False,
+        help_text="A reply from anyone at a company pauses this strategy's other plans there.",
+    )
+    exclusive = models.BooleanField(
+        default=False, help_text="Enroll no contact who is active in any other strategy."
+    )
+    cooldown_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Enroll no contact whose last plan started fewer than this many days ago.",
+    )
     automation_requires_approval = models.BooleanField(default=True)
     automation_approved_at = models.DateTimeField(null=True, blank=True)
     automation_approved_by = models.ForeignKey(

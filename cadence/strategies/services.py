@@ -4,7 +4,7 @@ Step numbers stay 1..n without gaps: creating a step at a taken number shifts th
 deleting one closes the gap, and reordering rewrites them all in one transaction.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from uuid import UUID
 
 from django.db import IntegrityError, transaction
@@ -27,6 +27,9 @@ STRATEGY_FIELDS = (
     "exit_on_meeting_booked",
     "exit_on_bounce",
     "automation_requires_approval",
+    "pause_company_on_reply",
+    "exclusive",
+    "cooldown_days",
 )
 STEP_FIELDS = (
     "delay_days",
@@ -35,6 +38,19 @@ STEP_FIELDS = (
     "description_template",
     "is_automated",
 )
+# Apps above this one follow template edits (plans move to the right step and due date). They
+# register here when Django starts instead of being imported, so strategies stay unaware of who
+# uses them; listeners run inside the edit's transaction, so an edit and its effects commit
+# together. A listener is called with ``strategy=`` after each edit, and also with
+# ``deleting=<step>`` just before a step is deleted.
+step_edit_listeners: list[Callable[..., None]] = []
+
+
+def _steps_changed(strategy: ContactStrategy, *, deleting: StrategyStep | None = None) -> None:
+    for listener in step_edit_listeners:
+        listener(strategy=strategy, deleting=deleting)
+
+
 # Renumbering passes through this offset so that no two steps share a number mid-update; the
 # unique constraint is checked per row on SQLite, where it cannot be deferred.
 _RENUMBER_OFFSET = 1_000_000
@@ -75,7 +91,12 @@ def strategy_update(*, strategy: ContactStrategy, data: dict) -> ContactStrategy
         data.get("send_window_start", strategy.send_window_start),
         data.get("send_window_end", strategy.send_window_end),
     )
+    counting_changed = data.get("uses_business_days", strategy.uses_business_days) != (
+        strategy.uses_business_days
+    )
     strategy, _ = model_update(instance=strategy, fields=STRATEGY_FIELDS, data=data)
+    if counting_changed:
+        _steps_changed(strategy)
     return strategy
 
 
@@ -126,7 +147,9 @@ def step_create(
         step_number = last + 1
     elif step_number <= last:
         _shift(locked, from_number=step_number, by=1)
-    return _insert_step(strategy=locked, step_number=step_number, **fields)
+    step = _insert_step(strategy=locked, step_number=step_number, **fields)
+    _steps_changed(locked)
+    return step
 
 
 def _shift(strategy: ContactStrategy, *, from_number: int, by: int) -> None:
@@ -148,6 +171,8 @@ def step_update(*, step: StrategyStep, data: dict) -> StrategyStep:
         order.insert(max(0, min(new_number - 1, len(order))), step.pk)
         steps_reorder(strategy=step.strategy, step_ids=order)
         step.refresh_from_db()
+    else:
+        _steps_changed(step.strategy)
     return step
 
 
@@ -155,8 +180,10 @@ def step_update(*, step: StrategyStep, data: dict) -> StrategyStep:
 def step_delete(*, step: StrategyStep) -> None:
     """Delete a step and close the gap in the numbering."""
     strategy, number = step.strategy, step.step_number
+    _steps_changed(strategy, deleting=step)
     step.delete()
     _shift(strategy, from_number=number + 1, by=-1)
+    _steps_changed(strategy)
 
 
 def step_list_ids(strategy: ContactStrategy) -> list[UUID]:
@@ -187,4 +214,5 @@ def steps_reorder(*, strategy: ContactStrategy, step_ids: Sequence[UUID]) -> lis
         steps[step_id].step_number = number
         steps[step_id].updated_at = now
     StrategyStep.objects.bulk_update(steps.values(), ["step_number", "updated_at"])
+    _steps_changed(locked)
     return sorted(steps.values(), key=lambda s: s.step_number)

@@ -1,6 +1,6 @@
-from cadence.activities.api.views import ActivityViewSet, ReminderViewSet
+from cadence.activities.api.views import ReminderViewSet
 
 
 def register(router) -> None:
-    router.register("activities", ActivityViewSet, basename="activity")
+    # Activities are logged through the plans API, which advances plans as they come in.
     router.register("reminders", ReminderViewSet, basename="reminder")

@@ -1,11 +1,15 @@
 from rest_framework import serializers
 
 from cadence.accounts.selectors import users_assignable_by
+from cadence.activities.api.serializers import ActivitySerializer
 from cadence.core.api.fields import ScopedRelatedField
 from cadence.crm.selectors import company_list, contact_list
-from cadence.plans.choices import PlanStatus
+from cadence.plans.choices import ExitReason, PlanStatus
 from cadence.plans.models import LeadContactPlan
+from cadence.strategies.api.serializers import StrategyStepSerializer
 from cadence.strategies.selectors import strategies_plannable_by
+
+MAX_BULK = 20_000
 
 
 class PlanSerializer(serializers.ModelSerializer):
@@ -74,3 +78,90 @@ class PlanSerializer(serializers.ModelSerializer):
         elif attrs.get("status", PlanStatus.NOT_STARTED) != PlanStatus.NOT_STARTED:
             raise serializers.ValidationError({"status": ["A new plan starts as Not Started."]})
         return attrs
+
+
+class ActivityLogSerializer(ActivitySerializer):
+    """An activity; with ``plan_id`` and the plan's current ``step_id`` it completes that step.
+    ``skip_to`` accepts a later step, skipping the ones between."""
+
+    skip_to = serializers.BooleanField(write_only=True, required=False, default=False)
+
+    class Meta(ActivitySerializer.Meta):
+        fields = [*ActivitySerializer.Meta.fields, "skip_to"]
+
+
+class PlanAbortSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(
+        choices=[ExitReason.MANUAL, ExitReason.REPLIED, ExitReason.MEETING_BOOKED],
+        default=ExitReason.MANUAL,
+    )
+
+
+class CustomPlanSerializer(serializers.Serializer):
+    """A one-off plan with its own steps (a private, non-template strategy)."""
+
+    company_id = ScopedRelatedField(source="company", scope=company_list, required=False)
+    contact_id = ScopedRelatedField(
+        source="contact", scope=contact_list, required=False, allow_null=True
+    )
+    user_id = ScopedRelatedField(source="user", scope=users_assignable_by, required=False)
+    name = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    plan_start_date = serializers.DateTimeField(required=False)
+    uses_business_days = serializers.BooleanField(required=False, default=False)
+    steps = StrategyStepSerializer(many=True, allow_empty=False)
+
+    def validate_steps(self, steps):
+        if len(steps) > 100:
+            raise serializers.ValidationError("A plan has at most 100 steps.")
+        numbers = [s.get("step_number") for s in steps if s.get("step_number")]
+        if len(set(numbers)) != len(numbers):
+            raise serializers.ValidationError("Two steps have the same step_number.")
+        return steps
+
+
+class AssignSerializer(serializers.Serializer):
+    """Whom to enroll: contacts (a plan each) and companies (a company-wide plan each)."""
+
+    contact_ids = serializers.ListField(
+        child=serializers.UUIDField(), required=False, default=list, max_length=MAX_BULK
+    )
+    company_ids = serializers.ListField(
+        child=serializers.UUIDField(), required=False, default=list, max_length=MAX_BULK
+    )
+    user_id = ScopedRelatedField(source="user", scope=users_assignable_by, required=False)
+    plan_start_date = serializers.DateTimeField(required=False)
+
+    def validate(self, attrs):
+        if not attrs["contact_ids"] and not attrs["company_ids"]:
+            raise serializers.ValidationError(
+                {"contact_ids": ["Give the contacts or companies to enroll."]}
+            )
+        return attrs
+
+
+class AssignResultSerializer(serializers.Serializer):
+    enrolled = serializers.IntegerField()
+    plan_ids = serializers.ListField(child=serializers.UUIDField())
+    skipped = serializers.ListField(child=serializers.DictField())
+
+
+class TaskSerializer(serializers.Serializer):
+    """A planned step to do: the plan's current step with its lead and rendered subject."""
+
+    plan_id = serializers.UUIDField(source="pk")
+    window = serializers.CharField()
+    due_at = serializers.DateTimeField(source="next_step_due_date")
+    status = serializers.CharField()
+    strategy_id = serializers.UUIDField(allow_null=True)
+    strategy_name = serializers.CharField(source="strategy.name", allow_null=True)
+    step_id = serializers.UUIDField(source="current_step_id")
+    step_number = serializers.IntegerField(source="current_step.step_number")
+    activity_type = serializers.CharField(source="current_step.activity_type")
+    is_automated = serializers.BooleanField(source="current_step.is_automated")
+    subject = serializers.CharField()
+    contact_id = serializers.UUIDField(allow_null=True)
+    contact_name = serializers.CharField(source="contact.full_name", allow_null=True)
+    contact_email = serializers.CharField(source="contact.email", allow_null=True)
+    company_id = serializers.UUIDField()
+    company_name = serializers.CharField(source="company.name")
+    user_id = serializers.UUIDField()

@@ -1,0 +1,401 @@
+"""The plan engine: due dates, advancing by activities, actions, exit rules, template edits."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from cadence.accounts.tests.factories import UserFactory
+from cadence.activities.models import Reminder
+from cadence.core.errors import CadenceError
+from cadence.crm.tests.factories import CompanyFactory, ContactFactory
+from cadence.plans import services
+from cadence.plans.choices import ExitReason, PlanStatus, StepResult
+from cadence.plans.models import LeadContactPlan, PlanStepResult
+from cadence.plans.scheduler import plans_create_due_reminders
+from cadence.plans.services import PlanStateError
+from cadence.strategies import services as strategy_services
+from cadence.strategies.tests.factories import ContactStrategyFactory, StrategyStepFactory
+
+pytestmark = pytest.mark.django_db
+
+UTC = datetime.UTC
+# A Wednesday; Berlin is UTC+1 in November.
+START = datetime.datetime(2026, 11, 4, 9, 0, tzinfo=UTC)
+DAY = datetime.timedelta(days=1)
+
+
+@pytest.fixture
+def owner(team):
+    return UserFactory(username="owner", team=team, time_zone="UTC", country="DE")
+
+
+@pytest.fixture
+def strategy(owner):
+    strategy = ContactStrategyFactory(created_by=owner)
+    for number, (delay, kind) in enumerate([(0, "Email"), (2, "LinkedIn Message"), (3, "Call")], 1):
+        StrategyStepFactory(
+            strategy=strategy, step_number=number, delay_days=delay, activity_type=kind
+        )
+    return strategy
+
+
+@pytest.fixture
+def contact(owner):
+    return ContactFactory(company=CompanyFactory(owner=owner), owner=owner)
+
+
+@pytest.fixture
+def plan(owner, contact, strategy):
+    return services.plan_create(
+        user=owner, contact=contact, strategy=strategy, plan_start_date=START
+    )
+
+
+def step(strategy, number):
+    return strategy.steps.get(step_number=number)
+
+
+def log(plan, number=None, *, at, outcome="Sent", kind="Email", **extra):
+    return services.activity_log(
+        actor=plan.user,
+        plan=plan,
+        step=step(plan.strategy, number) if number else None,
+        activity_type=kind,
+        outcome=outcome,
+        occurred_at=at,
+        **extra,
+    )
+
+
+def fresh(plan):
+    return LeadContactPlan.objects.select_related("current_step").get(pk=plan.pk)
+
+
+# -- Creating and advancing -------------------------------------------------------------------
+
+
+def test_new_plan_is_at_step_one_due_its_delay_after_the_start(plan, strategy):
+    assert plan.status == PlanStatus.NOT_STARTED
+    assert plan.current_step == step(strategy, 1)
+    assert plan.next_step_due_date == START
+    assert plan.reminder_due_at == START - datetime.timedelta(minutes=15)
+
+
+def test_logging_the_current_step_advances_the_plan(plan, strategy):
+    """Step 1 done on Thursday: step 2 (two days later) is current and due Saturday."""
+    done_at = START + DAY
+    activity = log(plan, 1, at=done_at)
+    plan = fresh(plan)
+    assert plan.status == PlanStatus.IN_PROGRESS
+    assert plan.current_step == step(strategy, 2)
+    assert plan.next_step_due_date == done_at + 2 * DAY
+    assert plan.started_at == done_at
+    result = PlanStepResult.objects.get(plan=plan)
+    assert (result.result, result.activity, result.due_at) == ("completed", activity, START)
+
+
+def test_logging_the_last_step_completes_the_plan(plan):
+    for number in (1, 2, 3):
+        log(plan, number, at=START + number * DAY)
+    plan = fresh(plan)
+    assert plan.status == PlanStatus.COMPLETED
+    assert plan.exit_reason == ExitReason.FINISHED
+    assert plan.next_step_due_date is None
+    assert plan.reminder_due_at is None
+    assert plan.current_step.step_number == 3
+
+
+def test_business_days_skip_weekends_and_the_owners_holidays(owner, contact, strategy):
+    """Done on Wednesday 23 December 2026 in Germany, +2 business days: Thursday the 24th, then
+    past Christmas (the 25th and 26th) and the weekend to Monday the 28th."""
+    strategy.uses_business_days = True
+    strategy.save()
+    plan = services.plan_create(
+        user=owner, contact=contact, strategy=strategy, plan_start_date=START
+    )
+    done_at = datetime.datetime(2026, 12, 23, 10, 0, tzinfo=UTC)
+    log(plan, 1, at=done_at)
+    assert fresh(plan).next_step_due_date == datetime.datetime(2026, 12, 28, 10, 0, tzinfo=UTC)
+
+
+def test_a_step_that_is_not_current_is_refused(plan):
+    with pytest.raises(PlanStateError, match="not this plan's current step"):
+        log(plan, 2, at=START)
+    assert not PlanStepResult.objects.exists()
+    assert fresh(plan).current_step.step_number == 1
+
+
+def test_a_later_step_with_skip_to_skips_the_steps_between(plan, strategy):
+    log(plan, 3, at=START + DAY, skip_to=True)
+    results = dict(PlanStepResult.objects.values_list("step_number", "result"))
+    assert results == {1: StepResult.SKIPPED, 2: StepResult.SKIPPED, 3: StepResult.COMPLETED}
+    assert fresh(plan).status == PlanStatus.COMPLETED
+
+
+def test_a_done_step_cannot_be_logged_again(plan):
+    log(plan, 1, at=START)
+    with pytest.raises(PlanStateError, match="done already"):
+        log(plan, 1, at=START + DAY, skip_to=True)
+
+
+def test_steps_of_a_paused_plan_are_refused(plan):
+    services.plan_pause(plan=plan, now=START)
+    with pytest.raises(PlanStateError, match="paused"):
+        log(plan, 1, at=START)
+
+
+# -- Actions ----------------------------------------------------------------------------------
+
+
+def test_pause_then_resume_shifts_the_due_date_by_the_paused_time(plan):
+    services.plan_pause(plan=plan, now=START - 3 * DAY)
+    paused = fresh(plan)
+    assert paused.status == PlanStatus.PAUSED
+    assert paused.reminder_due_at is None
+    services.plan_resume(plan=plan, now=START - DAY)
+    resumed = fresh(plan)
+    assert resumed.status == PlanStatus.NOT_STARTED
+    assert resumed.next_step_due_date == START + 2 * DAY
+    assert resumed.reminder_due_at is not None
+
+
+def test_resume_returns_a_started_plan_to_in_progress(plan):
+    log(plan, 1, at=START)
+    services.plan_pause(plan=plan, now=START + DAY)
+    services.plan_resume(plan=plan, now=START + 2 * DAY)
+    plan = fresh(plan)
+    assert plan.status == PlanStatus.IN_PROGRESS
+    assert plan.next_step_due_date == START + 3 * DAY
+
+
+def test_start_begins_a_plan_scheduled_for_later(owner, contact, strategy):
+    later = timezone.now() + 10 * DAY
+    plan = services.plan_create(
+        user=owner, contact=contact, strategy=strategy, plan_start_date=later
+    )
+    now = timezone.now()
+    services.plan_start(plan=plan, now=now)
+    plan = fresh(plan)
+    assert plan.status == PlanStatus.IN_PROGRESS
+    assert plan.next_step_due_date == now
+
+
+def test_skip_moves_to_the_next_step_due_from_now(plan, strategy):
+    services.plan_skip(plan=plan, actor=plan.user, now=START + DAY)
+    plan = fresh(plan)
+    assert plan.current_step == step(strategy, 2)
+    assert plan.next_step_due_date == START + 3 * DAY
+    assert PlanStepResult.objects.get().result == StepResult.SKIPPED
+
+
+def test_abort_is_final(plan):
+    services.plan_abort(plan=plan, now=START)
+    plan = fresh(plan)
+    assert (plan.status, plan.exit_reason, plan.next_step_due_date) == ("Aborted", "manual", None)
+    for action in (services.plan_resume, services.plan_pause, services.plan_start):
+        with pytest.raises(PlanStateError, match="final"):
+            action(plan=plan)
+
+
+@pytest.mark.parametrize(
+    ("setup", "action", "message"),
+    [
+        ("complete", "plan_resume", "Completed, which is final"),
+        ("abort", "plan_pause", "Aborted, which is final"),
+        (None, "plan_resume", "Not Started"),
+        ("pause", "plan_pause", "Paused"),
+        ("pause", "plan_skip", "Paused"),
+    ],
+)
+def test_illegal_transitions_say_why(plan, setup, action, message):
+    if setup == "complete":
+        services.plan_complete(plan=plan)
+    elif setup == "abort":
+        services.plan_abort(plan=plan)
+    elif setup == "pause":
+        services.plan_pause(plan=plan)
+    kwargs = {"actor": plan.user} if action == "plan_skip" else {}
+    with pytest.raises(PlanStateError, match=message):
+        getattr(services, action)(plan=plan, **kwargs)
+
+
+# -- Exit rules -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("outcome", "status", "reason"),
+    [
+        ("Replied", PlanStatus.COMPLETED, ExitReason.REPLIED),
+        ("Meeting Booked", PlanStatus.COMPLETED, ExitReason.MEETING_BOOKED),
+        ("Bounced", PlanStatus.ABORTED, ExitReason.BOUNCED),
+    ],
+)
+def test_outcomes_end_the_plan_by_the_exit_rules(plan, outcome, status, reason):
+    log(plan, 1, at=START, outcome=outcome)
+    plan = fresh(plan)
+    assert (plan.status, plan.exit_reason) == (status, reason)
+    assert plan.next_step_due_date is None
+
+
+def test_a_reply_logged_without_a_plan_ends_the_contacts_plans(plan, contact):
+    services.activity_log(
+        actor=plan.user,
+        contact=contact,
+        activity_type="Email",
+        direction="inbound",
+        outcome="Replied",
+        occurred_at=START,
+    )
+    assert fresh(plan).exit_reason == ExitReason.REPLIED
+
+
+def test_exit_rule_switched_off_keeps_the_plan_running(plan, strategy):
+    strategy.exit_on_reply = False
+    strategy.save()
+    log(plan, 1, at=START, outcome="Replied")
+    assert fresh(plan).status == PlanStatus.IN_PROGRESS
+
+
+def test_a_bounce_marks_the_address_bounced(plan, contact):
+    log(plan, 1, at=START, outcome="Bounced")
+    contact.refresh_from_db()
+    assert contact.email_status == "bounced"
+    with pytest.raises(CadenceError, match="bounced"):
+        services.plan_create(user=plan.user, contact=contact, strategy=ContactStrategyFactory())
+
+
+def test_an_unsubscribe_opts_out_and_ends_every_plan(plan, contact, owner):
+    other = services.plan_create(user=owner, contact=contact, strategy=ContactStrategyFactory())
+    log(plan, None, at=START, outcome="Unsubscribed", direction="inbound")
+    contact.refresh_from_db()
+    assert contact.opted_out and contact.opted_out_at == START
+    for p in (plan, other):
+        p = fresh(p)
+        assert (p.status, p.exit_reason) == (PlanStatus.ABORTED, ExitReason.OPTED_OUT)
+
+
+def test_a_reply_pauses_colleagues_plans_where_the_strategy_asks(plan, contact, strategy, owner):
+    strategy.pause_company_on_reply = True
+    strategy.save()
+    colleague = ContactFactory(company=contact.company, owner=owner)
+    theirs = services.plan_create(user=owner, contact=colleague, strategy=strategy)
+    log(plan, 1, at=START, outcome="Replied")
+    assert fresh(theirs).status == PlanStatus.PAUSED
+
+
+# -- Template edits ---------------------------------------------------------------------------
+
+
+def test_deleting_the_current_step_moves_the_plan_to_the_next(plan, strategy):
+    strategy_services.step_delete(step=step(strategy, 1))
+    plan = fresh(plan)
+    assert plan.current_step.activity_type == "LinkedIn Message"
+    assert plan.next_step_due_date == START + 2 * DAY
+
+
+def test_deleting_the_last_remaining_step_completes_the_plan(plan, strategy):
+    log(plan, 1, at=START)
+    log(plan, 2, at=START + DAY)
+    strategy_services.step_delete(step=step(strategy, 3))
+    plan = fresh(plan)
+    assert (plan.status, plan.exit_reason) == (PlanStatus.COMPLETED, ExitReason.FINISHED)
+
+
+def test_a_new_delay_moves_the_due_date_of_plans_on_that_step(plan, strategy):
+    log(plan, 1, at=START)
+    strategy_services.step_update(step=step(strategy, 2), data={"delay_days": 5})
+    assert fresh(plan).next_step_due_date == START + 5 * DAY
+
+
+def test_done_steps_are_history_a_reorder_changes_only_what_follows(plan, strategy):
+    log(plan, 1, at=START)
+    s1, s2, s3 = (step(strategy, n) for n in (1, 2, 3))
+    strategy_services.steps_reorder(strategy=strategy, step_ids=[s3.pk, s1.pk, s2.pk])
+    plan = fresh(plan)
+    assert plan.current_step == s2
+    log(plan, None, at=START, outcome="")  # unrelated activity changes nothing
+    services.activity_log(
+        actor=plan.user, plan=plan, step=s2, activity_type="Call", occurred_at=START + DAY
+    )
+    # s3 now comes before s2 by number; s1 was done: nothing is left after s2.
+    assert fresh(plan).status == PlanStatus.COMPLETED
+
+
+def test_a_step_added_to_an_empty_strategy_starts_its_plans(owner, contact):
+    empty = ContactStrategyFactory(created_by=owner)
+    plan = services.plan_create(user=owner, contact=contact, strategy=empty, plan_start_date=START)
+    assert plan.current_step is None
+    strategy_services.step_create(strategy=empty, activity_type="Call", delay_days=1)
+    plan = fresh(plan)
+    assert plan.current_step is not None
+    assert plan.next_step_due_date == START + DAY
+
+
+def test_a_template_edit_leaves_finished_plans_alone(plan, strategy):
+    services.plan_abort(plan=plan)
+    strategy_services.step_delete(step=step(strategy, 1))
+    plan = fresh(plan)
+    assert plan.status == PlanStatus.ABORTED
+    assert plan.next_step_due_date is None
+
+
+# -- Scheduler --------------------------------------------------------------------------------
+
+
+def test_the_pass_creates_one_reminder_per_due_step_however_often_it_runs(plan, strategy):
+    now = START + DAY
+    assert plans_create_due_reminders(now=now) == 1
+    assert plans_create_due_reminders(now=now) == 0
+    reminder = Reminder.objects.get()
+    assert (reminder.plan_id, reminder.step, reminder.due_at) == (plan.pk, step(strategy, 1), START)
+    assert reminder.user == plan.user
+    assert "Step 1 (Email)" in reminder.message
+
+
+def test_the_pass_reminds_within_the_lead_time_not_before(plan, settings):
+    settings.CADENCE_REMINDER_LEAD_MINUTES = 60
+    services.plan_pause(plan=plan, now=START - DAY)
+    services.plan_resume(plan=plan, now=START - DAY)  # recomputes the owed reminder
+    assert plans_create_due_reminders(now=START - datetime.timedelta(minutes=61)) == 0
+    assert plans_create_due_reminders(now=START - datetime.timedelta(minutes=59)) == 1
+
+
+def test_paused_and_finished_plans_get_no_reminders(owner, strategy):
+    plans = [
+        services.plan_create(
+            user=owner,
+            contact=ContactFactory(owner=owner),
+            strategy=strategy,
+            plan_start_date=START,
+        )
+        for _ in range(3)
+    ]
+    services.plan_pause(plan=plans[0], now=START)
+    services.plan_abort(plan=plans[1], now=START)
+    services.plan_complete(plan=plans[2], now=START)
+    assert plans_create_due_reminders(now=START + 10 * DAY) == 0
+    assert not Reminder.objects.exists()
+
+
+def test_each_new_due_date_gets_its_own_reminder(plan):
+    plans_create_due_reminders(now=START)
+    log(plan, 1, at=START)
+    plans_create_due_reminders(now=START + 3 * DAY)
+    assert Reminder.objects.count() == 2
+
+
+def test_the_pass_reads_only_plans_owed_a_reminder(owner, strategy, django_assert_max_num_queries):
+    """However many plans are not due, a pass with nothing due is one query (in a savepoint);
+    with due work it is a few queries per batch, not per plan."""
+    for _ in range(30):
+        services.plan_create(
+            user=owner,
+            contact=ContactFactory(owner=owner),
+            strategy=strategy,
+            plan_start_date=START + 100 * DAY,
+        )
+    with django_assert_max_num_queries(3):
+        assert plans_create_due_reminders(now=START) == 0
+    with django_assert_max_num_queries(5):
+        assert plans_create_due_reminders(now=START + 200 * DAY, batch_size=100) == 30
