@@ -9,7 +9,7 @@ TOOLS := .tools
 UV := $(shell command -v uv 2>/dev/null || echo $(TOOLS)/bin/uv)
 MANAGE := $(UV) run --frozen python manage.py
 
-.PHONY: run test setup lint format migrate demo schema clean
+.PHONY: run test setup lint format migrate demo schema clean worker scheduler
 
 # uv comes from PyPI into a private venv when the machine has none, so a fresh clone with only
 # Python 3.11+ is enough.
@@ -26,9 +26,21 @@ migrate: setup
 demo: migrate
 	$(MANAGE) load_demo_data
 
+# The worker runs beat inside it (-B), so the scheduler pass runs every minute on the embedded
+# filesystem broker with no server to install; it stops when the web server does.
 run: demo
 	@echo "Cadence is starting at http://$(HOST):$(PORT)/  (admin: /admin/, API docs: /api/docs/)"
-	$(MANAGE) runserver $(HOST):$(PORT)
+	@echo "The Celery worker and scheduler log to var/worker.log."
+	@trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(UV) run --frozen celery -A config worker -B --concurrency 1 --loglevel INFO \
+		--logfile var/worker.log & worker=$$!; \
+	$(MANAGE) runserver --noreload $(HOST):$(PORT)
+
+worker: migrate
+	$(UV) run --frozen celery -A config worker -B --loglevel INFO
+
+scheduler: migrate
+	$(MANAGE) run_scheduler --once
 
 test: setup
 	$(UV) run --frozen pytest $(PYTEST_ARGS)

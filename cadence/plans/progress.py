@@ -179,7 +179,7 @@ def follow_template_edit(*, strategy, deleting: StrategyStep | None = None) -> N
     """
     now = timezone.now()
     active = (
-        LeadContactPlan.objects.select_for_update()
+        LeadContactPlan.objects.select_for_update(of=("self",))
         .filter(strategy=strategy, status__in=(*_RUNNING, PlanStatus.PAUSED))
         .select_related("strategy", "user", "current_step")
     )

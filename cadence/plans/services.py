@@ -45,7 +45,7 @@ class PlanStateError(CadenceError):
 
 def _locked(plan: LeadContactPlan) -> LeadContactPlan:
     return (
-        LeadContactPlan.objects.select_for_update()
+        LeadContactPlan.objects.select_for_update(of=("self",))
         .select_related("strategy", "user", "current_step", "contact", "company")
         .get(pk=plan.pk)
     )
@@ -364,7 +364,9 @@ def _apply_exit_rules(activity: Activity) -> None:
 
 
 def _active_plans_of_lead(activity: Activity):
-    plans = LeadContactPlan.objects.select_for_update().select_related("strategy", "user")
+    plans = LeadContactPlan.objects.select_for_update(of=("self",)).select_related(
+        "strategy", "user"
+    )
     plans = plans.filter(status__in=ACTIVE_STATUSES)
     if activity.contact_id is not None:
         return plans.filter(contact_id=activity.contact_id)
@@ -377,7 +379,7 @@ def _pause_company_plans(activity: Activity) -> None:
     """A reply from one person at a company pauses the strategy's plans for their colleagues,
     where the strategy asks for it."""
     others = (
-        LeadContactPlan.objects.select_for_update()
+        LeadContactPlan.objects.select_for_update(of=("self",))
         .filter(
             company_id=activity.company_id,
             status__in=RUNNING_STATUSES,
@@ -396,7 +398,9 @@ def contact_opt_out(*, contact: Contact, at: datetime.datetime | None = None) ->
     Contact.objects.filter(pk=contact.pk, opted_out=False).update(
         opted_out=True, opted_out_at=at, updated_at=timezone.now()
     )
-    plans = LeadContactPlan.objects.select_for_update().select_related("strategy", "user")
+    plans = LeadContactPlan.objects.select_for_update(of=("self",)).select_related(
+        "strategy", "user"
+    )
     for plan in plans.filter(contact=contact, status__in=ACTIVE_STATUSES):
         progress.end(plan, status=PlanStatus.ABORTED, reason=ExitReason.OPTED_OUT, at=at)
         progress.save_progress(plan)
