@@ -169,10 +169,41 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Email. EMAIL_URL names the mail server (smtp+tls://user:password@host:587, smtp+ssl://...);
+# without it, each message is written as a file under var/mail, so the embedded default needs
+# no mail server and what would have been sent can still be read.
+if env.str("EMAIL_URL", default=""):
+    globals().update(env.email_url("EMAIL_URL"))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = VAR_DIR / "mail"
+    EMAIL_FILE_PATH.mkdir(exist_ok=True)
+# A mail server that stops answering must not hold up the scheduler pass for long.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Cadence <cadence@localhost>")
+SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+# On, every due reminder is also emailed to its user; off, only reminders whose channels include
+# "email" are (the in-app notification follows the channels either way).
+CADENCE_REMINDER_EMAIL = env.bool("CADENCE_REMINDER_EMAIL", default=True)
+# Where links in emails and calendar entries point: the address users open Cadence at.
+CADENCE_SITE_URL = env.str("CADENCE_SITE_URL", default="http://localhost:8000")
+
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=None)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    # A pass left queued longer than two intervals is stale: a later one does its work.
+    "scheduler-pass": {
+        "task": "ops.scheduler_pass",
+        "schedule": 60.0,
+        "options": {"expires": 120},
+    },
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# Minutes before a step is due that its reminder is made.
+CADENCE_REMINDER_LEAD_MINUTES = env.int("CADENCE_REMINDER_LEAD_MINUTES", default=15)
 if CELERY_BROKER_URL == "filesystem://":
     _broker_dir = VAR_DIR / "broker"
     for _sub in ("queue", "processed"):

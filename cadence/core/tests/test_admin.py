@@ -14,6 +14,12 @@ from cadence.activities.models import Activity, Reminder
 from cadence.activities.tests.factories import ActivityFactory, ReminderFactory
 from cadence.crm.models import Company, Contact
 from cadence.crm.tests.factories import CompanyFactory, ContactFactory
+from cadence.notifications.models import CalendarFeed, EmailDelivery, Notification
+from cadence.notifications.tests.factories import (
+    CalendarFeedFactory,
+    EmailDeliveryFactory,
+    NotificationFactory,
+)
 from cadence.plans.models import LeadContactPlan
 from cadence.plans.tests.factories import LeadContactPlanFactory
 from cadence.strategies.models import ContactStrategy, StrategyStep
@@ -31,6 +37,9 @@ CADENCE_MODELS = [
     ContactStrategy,
     StrategyStep,
     LeadContactPlan,
+    Notification,
+    EmailDelivery,
+    CalendarFeed,
 ]
 
 #: Queries a changelist of 20 rows may run: session, user, counts, the page, the filters'
@@ -73,6 +82,11 @@ def one_of_each():
         ContactStrategy: step.strategy,
         StrategyStep: step,
         LeadContactPlan: plan,
+        Notification: NotificationFactory(
+            user=plan.user, reminder=reminder, remind_at=reminder.remind_at
+        ),
+        EmailDelivery: EmailDeliveryFactory(reminder=reminder),
+        CalendarFeed: CalendarFeedFactory(user=plan.user),
     }
 
 
