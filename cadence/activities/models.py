@@ -127,6 +127,12 @@ class Reminder(TimestampedModel):
         ordering = ["remind_at"]
         indexes = [
             models.Index(fields=["user", "status", "remind_at"], name="reminder_user_status_idx"),
+            # The delivery step's work queue: only undelivered reminders are in it.
+            models.Index(
+                fields=["remind_at"],
+                name="reminder_undelivered_idx",
+                condition=models.Q(status__in=[ReminderStatus.PENDING, ReminderStatus.SNOOZED]),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

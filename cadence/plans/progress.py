@@ -17,9 +17,11 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from cadence.activities.choices import ReminderStatus
+from cadence.activities.models import Reminder
 from cadence.plans.choices import ExitReason, PlanStatus, StepResult
 from cadence.plans.models import LeadContactPlan, PlanStepResult
 from cadence.scheduling.due import next_due_at
@@ -166,8 +168,25 @@ PLAN_FIELDS = [
 ]
 
 
-def save_progress(plan: LeadContactPlan, *, at: datetime.datetime | None = None) -> None:
+def save_progress(plan: LeadContactPlan) -> None:
     plan.save(update_fields=PLAN_FIELDS)
+    retire_stale_reminders([plan.pk])
+
+
+def retire_stale_reminders(plan_ids) -> int:
+    """Dismiss the undelivered reminders of steps the plans are no longer waiting on (done,
+    skipped, paused, ended, or due at another time now): telling a rep about them would be
+    noise, and the scheduler makes the reminder of the new due date."""
+    waiting = Q(
+        plan__status__in=_RUNNING,
+        plan__current_step=F("step"),
+        plan__next_step_due_date=F("due_at"),
+    )
+    return (
+        Reminder.objects.filter(plan_id__in=plan_ids, status__in=_UNDELIVERED)
+        .exclude(waiting)
+        .update(status=ReminderStatus.DISMISSED, updated_at=timezone.now())
+    )
 
 
 def follow_template_edit(*, strategy, deleting: StrategyStep | None = None) -> None:
@@ -214,6 +233,8 @@ def follow_template_edit(*, strategy, deleting: StrategyStep | None = None) -> N
         ["current_step", "next_step_due_date", "reminder_due_at", "updated_at"],
         batch_size=1000,
     )
+    retire_stale_reminders([plan.pk for plan in changed])
 
 
 _RUNNING = (PlanStatus.NOT_STARTED, PlanStatus.IN_PROGRESS)
+_UNDELIVERED = (ReminderStatus.PENDING, ReminderStatus.SNOOZED)

@@ -20,7 +20,7 @@ from cadence.notifications.tests.factories import (
     EmailDeliveryFactory,
     NotificationFactory,
 )
-from cadence.plans.models import LeadContactPlan
+from cadence.plans.models import LeadContactPlan, PlanStepResult
 from cadence.plans.tests.factories import LeadContactPlanFactory
 from cadence.strategies.models import ContactStrategy, StrategyStep
 from cadence.strategies.tests.factories import StrategyStepFactory
@@ -41,6 +41,8 @@ CADENCE_MODELS = [
     EmailDelivery,
     CalendarFeed,
 ]
+#: Histories the engine writes: listed and viewed in the admin, never added or changed there.
+READ_ONLY_MODELS = [PlanStepResult]
 
 #: Queries a changelist of 20 rows may run: session, user, counts, the page, the filters'
 #: choices and the date hierarchy. Well under 20, so one query per row cannot hide in it.
@@ -87,13 +89,22 @@ def one_of_each():
         ),
         EmailDelivery: EmailDeliveryFactory(reminder=reminder),
         CalendarFeed: CalendarFeedFactory(user=plan.user),
+        PlanStepResult: PlanStepResult.objects.create(
+            plan=plan,
+            step=step,
+            step_number=1,
+            result="completed",
+            completed_at=timezone.now(),
+            activity=activity,
+            user=plan.user,
+        ),
     }
 
 
 def test_every_cadence_model_is_registered():
     """Each concrete model of a cadence app has an admin, and this module tests each of them."""
     cadence_models = {m for m in apps.get_models() if m.__module__.startswith("cadence.")}
-    assert cadence_models == set(CADENCE_MODELS)
+    assert cadence_models == set(CADENCE_MODELS) | set(READ_ONLY_MODELS)
     assert all(admin.site.is_registered(model) for model in cadence_models)
 
 
@@ -237,3 +248,13 @@ def test_strategy_is_added_with_its_steps_from_the_inline(staff_client, superuse
         (1, "Email"),
         (2, "Call"),
     ]
+
+
+@pytest.mark.parametrize("model", READ_ONLY_MODELS, ids=lambda m: m._meta.label)
+def test_read_only_histories_are_viewed_not_edited(staff_client, one_of_each, model):
+    obj = one_of_each[model]
+    assert obj in staff_client.get(_url(model, "changelist")).context["cl"].result_list
+    assert staff_client.get(_url(model, "change", obj.pk)).status_code == 200
+    assert staff_client.get(_url(model, "add")).status_code == 403
+    response = staff_client.post(_url(model, "change", obj.pk), {"result": "skipped"})
+    assert response.status_code == 403

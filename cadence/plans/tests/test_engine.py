@@ -399,3 +399,18 @@ def test_the_pass_reads_only_plans_owed_a_reminder(owner, strategy, django_asser
         assert plans_create_due_reminders(now=START) == 0
     with django_assert_max_num_queries(5):
         assert plans_create_due_reminders(now=START + 200 * DAY, batch_size=100) == 30
+
+
+def test_reminders_of_steps_no_longer_awaited_are_dismissed(plan):
+    """A reminder not yet delivered is dismissed when its step is done, or the plan pauses or
+    ends: the rep would be told about something that is no longer due."""
+    plans_create_due_reminders(now=START)
+    log(plan, 1, at=START)
+    first = Reminder.objects.get()
+    assert first.status == "dismissed"
+    plans_create_due_reminders(now=START + 5 * DAY)
+    second = Reminder.objects.exclude(pk=first.pk).get()
+    assert second.status == "pending"
+    services.plan_pause(plan=plan, now=START + 5 * DAY)
+    second.refresh_from_db()
+    assert second.status == "dismissed"
