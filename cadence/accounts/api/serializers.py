@@ -71,6 +71,11 @@ class MeSerializer(UserSerializer):
     """The signed-in user's own profile: role, team and status are the admins' to change."""
 
     team_id = serializers.UUIDField(source="team.pk", read_only=True, allow_null=True)
+    calendar_url = serializers.URLField(
+        read_only=True,
+        help_text="Secret address of your calendar feed of due and upcoming steps; "
+        "POST /api/v1/users/me/rotate-calendar/ replaces it.",
+    )
     current_password = serializers.CharField(
         write_only=True,
         required=False,
@@ -80,7 +85,7 @@ class MeSerializer(UserSerializer):
     )
 
     class Meta(UserSerializer.Meta):
-        fields = [*UserSerializer.Meta.fields, "current_password"]
+        fields = [*UserSerializer.Meta.fields, "calendar_url", "current_password"]
         read_only_fields = [
             "username",
             "role",

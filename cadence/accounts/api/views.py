@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 from django.contrib.auth import update_session_auth_hash
 from django.db.models import Count
 from django_filters import rest_framework as filters
@@ -5,6 +7,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cadence.accounts import services
@@ -17,6 +20,18 @@ from cadence.accounts.api.serializers import (
 from cadence.accounts.choices import Role
 from cadence.accounts.models import Team, User
 from cadence.accounts.selectors import team_list, user_list
+
+# Apps above accounts add what they know about the signed-in user to ``/users/me/`` (the
+# notifications app adds ``calendar_url``). They register a function of (request, user) that
+# returns extra fields when Django starts, so accounts imports none of them.
+me_extensions: list[Callable[[Request, User], dict]] = []
+
+
+def _me(request, user) -> dict:
+    data = dict(MeSerializer(user, context={"request": request}).data)
+    for extension in me_extensions:
+        data.update(extension(request, user))
+    return data
 
 
 class ReadForAllWriteForAdmins(IsAuthenticated):
@@ -79,7 +94,7 @@ class UserViewSet(viewsets.ModelViewSet):
     def me(self, request):
         """The signed-in user's own profile; everyone may read and edit theirs."""
         if request.method == "GET":
-            return Response(MeSerializer(request.user, context={"request": request}).data)
+            return Response(_me(request, request.user))
         serializer = MeSerializer(
             request.user,
             data=request.data,
@@ -93,7 +108,7 @@ class UserViewSet(viewsets.ModelViewSet):
         if "password" in serializer.validated_data:
             # Keep the session that made the change signed in; other sessions end.
             update_session_auth_hash(request, user)
-        return Response(MeSerializer(user, context={"request": request}).data)
+        return Response(_me(request, user))
 
 
 class TeamViewSet(viewsets.ModelViewSet):

@@ -97,6 +97,11 @@ def calendar_url(request, feed: CalendarFeed) -> str:
     return request.build_absolute_uri(reverse("calendar-feed", args=[feed.token]))
 
 
+def me_calendar_url(request, user) -> dict:
+    """``calendar_url`` for ``/users/me/`` (registered with the accounts app)."""
+    return {"calendar_url": calendar_url(request, services.calendar_feed_for(user=user))}
+
+
 class MyCalendarView(APIView):
     """The address of the signed-in user's calendar feed, made on first request."""
 

@@ -122,3 +122,16 @@ def test_rotating_replaces_the_token(rep):
     assert new != old
     assert len(new) >= 43  # 32 random bytes
     assert services.calendar_feed_for(user=rep).token == new
+
+
+def test_me_shows_the_calendar_url_and_rotation_replaces_it(client_for, rep):
+    """``GET /users/me/`` carries ``calendar_url``; rotating gives a new one and the old stops."""
+    client = client_for(rep)
+    old = client.get("/api/v1/users/me/").json()["calendar_url"]
+    assert old.startswith("http://testserver/calendar/") and old.endswith(".ics")
+    assert client.get(old).status_code == 200
+    new = client.post("/api/v1/users/me/rotate-calendar/").json()["calendar_url"]
+    assert new != old
+    assert client.get("/api/v1/users/me/").json()["calendar_url"] == new
+    assert client.get(old).status_code == 404
+    assert client.get(new).status_code == 200
