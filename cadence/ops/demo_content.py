@@ -167,6 +167,8 @@ STRATEGIES = (
             "uses_business_days": True,
             "send_window_start": datetime.time(8),
             "send_window_end": datetime.time(17),
+            # Cold outreach to an account: once anyone there answers, the others wait.
+            "pause_company_on_reply": True,
         },
         approved=True,
     ),
@@ -207,6 +209,7 @@ STRATEGIES = (
             Step(2, LC, f"Connect with {FIRST} after the event", "Mention the event."),
             Step(3, C, f"Call {FIRST} at {COMPANY}", "Ask what stood out at the event."),
         ),
+        settings={"cooldown_days": 30},  # one event's follow-up a month is plenty
     ),
     Strategy(
         "Enterprise Multi-thread",
@@ -251,6 +254,7 @@ STRATEGIES = (
             Step(7, C, f"Win-back call: {FIRST}", "Ask how the tool they chose is going."),
             Step(14, E, f"One last note, {FIRST}", _email("I will stop here. The door is open.")),
         ),
+        settings={"exclusive": True},  # not for anyone another cadence is working on
     ),
     Strategy(
         "Spring Webinar Invite",

@@ -1,17 +1,28 @@
 import datetime
 import io
 import stat
+from collections import Counter
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 
 from cadence.accounts.models import Team, User
 from cadence.activities.models import Activity, Reminder
 from cadence.crm.models import Company, Contact
-from cadence.ops.demo import add_days, render_template
-from cadence.plans.choices import ACTIVE_STATUSES, FINISHED_STATUSES, PlanStatus
-from cadence.plans.models import LeadContactPlan
+from cadence.ops.demo_base import render_template
+from cadence.plans.choices import (
+    ACTIVE_STATUSES,
+    FINISHED_STATUSES,
+    RUNNING_STATUSES,
+    ExitReason,
+    PlanStatus,
+    StepResult,
+)
+from cadence.plans.models import LeadContactPlan, PlanStepResult
+from cadence.plans.progress import reminder_lead_time
+from cadence.plans.scheduler import plans_create_due_reminders
+from cadence.scheduling.due import next_due_at
 from cadence.strategies.models import ContactStrategy, StrategyStep
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +47,8 @@ def load(*extra: str, seed: int = 42) -> str:
 
 def counts() -> dict[str, int]:
     models = (Team, User, Company, Contact, ContactStrategy, StrategyStep, LeadContactPlan)
-    return {model.__name__: model.objects.count() for model in (*models, Activity, Reminder)}
+    more = (Activity, PlanStepResult, Reminder)
+    return {model.__name__: model.objects.count() for model in (*models, *more)}
 
 
 def delete_demo_data() -> None:
@@ -88,10 +100,11 @@ def test_history_is_consistent_with_the_plans():
     assert not active.filter(Q(contact__opted_out=True) | Q(contact__email_status="bounced"))
     paused = plans.filter(status=PlanStatus.PAUSED)
     assert not paused.filter(Q(paused_at=None) | Q(paused_at__gt=NOW)).exists()
-    # Completed steps: one activity per step before the current one, on running plans.
+    # Steps before the current one were done (by an activity) or skipped, on running plans.
     for plan in plans.filter(status=PlanStatus.IN_PROGRESS).select_related("current_step")[:20]:
         done = plan.activities.filter(step__isnull=False).count()
-        assert done == plan.current_step.step_number - 1
+        skipped = plan.results.filter(result=StepResult.SKIPPED).count()
+        assert done + skipped == plan.current_step.step_number - 1
 
     running = plans.filter(status__in=(PlanStatus.NOT_STARTED, PlanStatus.IN_PROGRESS))
     today = NOW.date()
@@ -109,7 +122,8 @@ def test_history_is_consistent_with_the_plans():
 def test_rows_pass_model_validation():
     """bulk_create skips validation, so check that a sample of each kind would pass it."""
     load()
-    for model in (Company, Contact, StrategyStep, LeadContactPlan, Activity, Reminder):
+    models = (Company, Contact, StrategyStep, LeadContactPlan, Activity, PlanStepResult, Reminder)
+    for model in models:
         for row in model.objects.all()[:40]:
             row.full_clean(validate_unique=False, validate_constraints=False)
 
@@ -130,12 +144,15 @@ def test_same_seed_gives_the_same_data_and_another_seed_other_data():
     """Seed and now determine the data, down to the primary keys."""
     load()
     first = sorted(Company.objects.values_list("name", "domain", "owner__username"))
-    first_plans = sorted(LeadContactPlan.objects.values_list("plan_id", "status"))
+    fields = ("plan_id", "status", "next_step_due_date", "reminder_due_at", "started_at")
+    first_plans = sorted(LeadContactPlan.objects.values_list(*fields))
+    first_results = sorted(PlanStepResult.objects.values_list("result_id", "completed_at"))
 
     delete_demo_data()
     load()
     assert sorted(Company.objects.values_list("name", "domain", "owner__username")) == first
-    assert sorted(LeadContactPlan.objects.values_list("plan_id", "status")) == first_plans
+    assert sorted(LeadContactPlan.objects.values_list(*fields)) == first_plans
+    assert sorted(PlanStepResult.objects.values_list("result_id", "completed_at")) == first_results
 
     delete_demo_data()
     load(seed=7)
@@ -166,8 +183,151 @@ def test_render_template_fills_placeholders_and_defaults():
     assert render_template(text, {"contact": Contact(), "company": None}) == "Hi there, "
 
 
-def test_add_days_skips_weekends_in_business_days():
-    """One business day after a Friday is the Monday; one calendar day is the Saturday."""
-    friday = datetime.datetime(2026, 5, 29, 9, tzinfo=datetime.UTC)
-    assert add_days(friday, 1, business=True).weekday() == 0
-    assert add_days(friday, 1, business=False).weekday() == 5
+def engine_due(plan: LeadContactPlan, step: StrategyStep, base: datetime.datetime):
+    """When ``step`` falls due after ``base`` by the engine's rule, from the scheduling function
+    itself (not from the demo's code or the plans app's)."""
+    return next_due_at(
+        base=base,
+        delay_days=step.delay_days,
+        business_days=plan.strategy.uses_business_days,
+        time_zone=plan.user.time_zone,
+        country=str(plan.user.country),
+    )
+
+
+def test_plans_are_due_by_the_engine_rules_and_record_their_steps():
+    """Every active plan is due when the engine says, after its previous step (or start) and the
+    time it spent paused; every step before its current one has a result, done ones linked to
+    their activity; each result was due by the same rule; some steps were late, some on time."""
+    load()
+    results: dict = {}
+    for result in PlanStepResult.objects.select_related("activity", "step"):
+        results.setdefault(result.plan_id, []).append(result)
+    plans = LeadContactPlan.objects.select_related("strategy", "user", "current_step")
+    checked = Counter()
+    for plan in plans:
+        done = sorted(results.get(plan.pk, []), key=lambda r: r.step_number)
+        base = plan.plan_start_date
+        for result in done:
+            assert result.step.strategy_id == plan.strategy_id
+            assert result.due_at == engine_due(plan, result.step, base), (plan, result)
+            assert result.completed_at >= base
+            if result.result == StepResult.COMPLETED:
+                activity = result.activity
+                assert activity.occurred_at == result.completed_at
+                assert (activity.plan_id, activity.step_id) == (plan.pk, result.step_id)
+            else:
+                assert result.result == StepResult.SKIPPED and result.activity is None
+            base = result.completed_at
+        assert plan.last_step_completed_at == (done[-1].completed_at if done else None)
+        assert (plan.started_at is None) == (not done)
+        if done:
+            assert plan.plan_start_date <= plan.started_at <= done[0].completed_at
+        if plan.status not in ACTIVE_STATUSES:
+            assert plan.next_step_due_date is None and plan.reminder_due_at is None
+            continue
+        # The current step is the first not done, due after the previous one (or the start).
+        assert [r.step_number for r in done] == list(range(1, plan.current_step.step_number))
+        due = engine_due(plan, plan.current_step, base) + plan.paused_duration
+        assert plan.next_step_due_date == due, plan
+        assert (plan.paused_at is not None) == (plan.status == PlanStatus.PAUSED)
+        checked[plan.status] += 1
+        checked["resumed"] += bool(plan.paused_duration)
+    assert all(checked[status] for status in ACTIVE_STATUSES) and checked["resumed"]
+    assert PlanStepResult.objects.filter(completed_at__gt=F("due_at")).exists()
+    assert PlanStepResult.objects.filter(completed_at__lte=F("due_at")).exists()
+    assert PlanStepResult.objects.filter(result=StepResult.SKIPPED).exists()
+    business = LeadContactPlan.objects.filter(strategy__uses_business_days=True)
+    assert business.filter(status__in=RUNNING_STATUSES).exists()
+
+
+def test_reminders_are_made_or_owed_and_a_scheduler_pass_duplicates_none():
+    """A running plan whose reminder time has passed has its reminder for its current step and
+    due date and owes none; the others owe theirs at due date minus the lead time. A scheduler
+    pass at the same "now" then has nothing to do, and a later one adds no second reminder."""
+    load()
+    lead = reminder_lead_time()
+    reminded = set(
+        Reminder.objects.filter(plan__isnull=False).values_list("plan_id", "step_id", "due_at")
+    )
+    owed = made = 0
+    for plan in LeadContactPlan.objects.filter(status__in=ACTIVE_STATUSES):
+        remind_at = plan.next_step_due_date - lead
+        has_reminder = (plan.pk, plan.current_step_id, plan.next_step_due_date) in reminded
+        if plan.status == PlanStatus.PAUSED:
+            assert plan.reminder_due_at is None
+            assert has_reminder == (remind_at <= plan.paused_at)
+        elif remind_at <= NOW:
+            assert has_reminder and plan.reminder_due_at is None, plan
+            made += 1
+        else:
+            assert not has_reminder and plan.reminder_due_at == remind_at, plan
+            owed += 1
+    assert made and owed
+    finished = LeadContactPlan.objects.filter(status__in=FINISHED_STATUSES)
+    assert not finished.exclude(reminder_due_at=None).exists()
+    before = Reminder.objects.count()
+
+    assert plans_create_due_reminders(now=NOW) == 0
+    assert Reminder.objects.count() == before
+    later = NOW + datetime.timedelta(days=3)
+    assert plans_create_due_reminders(now=later) > 0
+
+    per_key = (
+        Reminder.objects.filter(plan__isnull=False)
+        .values("plan", "step", "due_at")
+        .annotate(rows=Count("pk"))
+        .order_by()
+    )
+    assert max(row["rows"] for row in per_key) == 1
+    running = LeadContactPlan.objects.filter(status__in=RUNNING_STATUSES)
+    for plan in running.filter(next_step_due_date__lte=later + lead):
+        assert plan.reminder_due_at is None
+        assert plan.reminders.filter(
+            step=plan.current_step_id, due_at=plan.next_step_due_date
+        ).exists()
+
+
+def test_strategy_settings_and_exit_rules_hold_over_the_history():
+    """Strategies use the enrollment settings and plans respect them: no exclusive plan began
+    while its contact was active elsewhere, no plan within its cooldown of the contact's last
+    one. A reply ended the replier's active plans and paused colleagues' plans in strategies
+    that pause on a reply at their company (the demo has one such plan)."""
+    load()
+    templates = ContactStrategy.objects.filter(is_template=True)
+    assert templates.filter(exclusive=True).exists()
+    assert templates.filter(cooldown_days__gt=0).exists()
+    assert templates.filter(pause_company_on_reply=True).exists()
+
+    plans = list(LeadContactPlan.objects.select_related("strategy"))
+    for plan in plans:
+        earlier = [
+            p
+            for p in plans
+            if p.contact_id and p.contact_id == plan.contact_id and p.created_at < plan.created_at
+        ]
+        for other in earlier:
+            if plan.strategy.exclusive or other.strategy_id == plan.strategy_id:
+                assert other.ended_at is not None and other.ended_at <= plan.created_at
+            if plan.strategy.cooldown_days:
+                cooldown = datetime.timedelta(days=plan.strategy.cooldown_days)
+                assert other.plan_start_date <= plan.created_at - cooldown
+
+    def running_at(plan: LeadContactPlan, moment: datetime.datetime) -> bool:
+        return plan.created_at <= moment and (plan.ended_at is None or plan.ended_at > moment)
+
+    paused_by_reply = 0
+    for reply in Activity.objects.filter(outcome="Replied"):
+        at = reply.occurred_at
+        for plan in plans:
+            if plan.company_id != reply.company_id or not running_at(plan, at):
+                continue
+            if reply.contact_id and plan.contact_id == reply.contact_id:
+                # The reply ended the contact's plans.
+                assert plan.ended_at is not None, plan
+            elif plan.strategy.pause_company_on_reply:
+                assert plan.status == PlanStatus.PAUSED and plan.paused_at == at, plan
+                paused_by_reply += 1
+    assert paused_by_reply == 1
+    replied = LeadContactPlan.objects.filter(exit_reason=ExitReason.REPLIED)
+    assert not replied.exclude(ended_at__in=Activity.objects.values("occurred_at")).exists()

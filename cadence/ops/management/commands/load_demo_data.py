@@ -30,7 +30,8 @@ def _aware_datetime(value: str) -> datetime.datetime:
 class Command(BaseCommand):
     help = (
         "Load a deterministic demo data set (teams, users, companies, contacts, strategies, "
-        "plans in every status, activity history, reminders). Does nothing if it is loaded."
+        "plans in every status placed by the plan engine's rules, activity history, step "
+        "results, reminders). Does nothing if it is loaded."
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
