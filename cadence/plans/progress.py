@@ -141,6 +141,8 @@ def skip_through(
             break
         record_step(plan, step, result=StepResult.SKIPPED, at=at, user=user)
     plan.current_step = target
+    # The target step was never due: it is done before its time, not late.
+    plan.next_step_due_date = None
 
 
 def end(plan: LeadContactPlan, *, status: str, reason: str, at: datetime.datetime) -> None:

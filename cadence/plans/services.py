@@ -300,14 +300,13 @@ def activity_log(*, actor: User, skip_to: bool = False, **fields) -> Activity:
     if plan is not None and step is not None:
         if step.pk != plan.current_step_id:
             progress.skip_through(plan, step, at=activity.occurred_at, user=activity.user)
-        progress.finish_step(
-            plan,
-            step,
-            result=StepResult.COMPLETED,
-            at=activity.occurred_at,
-            user=activity.user,
-            activity=activity,
-        )
+        done = {"result": StepResult.COMPLETED, "at": activity.occurred_at, "user": activity.user}
+        if _ends_plan(plan, activity.outcome):
+            # The step is done, but the plan ends by its exit rule below rather than moving on
+            # (a bounce on the last email is a bounce, not a plan that finished).
+            progress.record_step(plan, step, activity=activity, **done)
+        else:
+            progress.finish_step(plan, step, activity=activity, **done)
         progress.save_progress(plan)
     _apply_exit_rules(activity)
     return activity
@@ -342,6 +341,14 @@ def _check_step_can_be_done(plan: LeadContactPlan, step: StrategyStep, *, skip_t
         )
 
 
+def _ends_plan(plan: LeadContactPlan, outcome: str) -> bool:
+    if outcome == Outcome.UNSUBSCRIBED:
+        return plan.contact_id is not None
+    if outcome not in _EXITS:
+        return False
+    return plan.strategy is None or getattr(plan.strategy, _EXITS[outcome][0])
+
+
 def _apply_exit_rules(activity: Activity) -> None:
     outcome = activity.outcome
     if outcome == Outcome.UNSUBSCRIBED and activity.contact is not None:
@@ -349,14 +356,14 @@ def _apply_exit_rules(activity: Activity) -> None:
         return
     if outcome not in _EXITS:
         return
-    flag, status, reason = _EXITS[outcome]
+    _, status, reason = _EXITS[outcome]
     plans = _active_plans_of_lead(activity)
     if outcome == Outcome.BOUNCED and activity.contact is not None:
         Contact.objects.filter(pk=activity.contact_id).update(
             email_status=EmailStatus.BOUNCED, updated_at=timezone.now()
         )
     for plan in plans:
-        if plan.strategy is None or getattr(plan.strategy, flag):
+        if _ends_plan(plan, outcome):
             progress.end(plan, status=status, reason=reason, at=activity.occurred_at)
             progress.save_progress(plan)
     if outcome == Outcome.REPLIED:

@@ -414,3 +414,27 @@ def test_reminders_of_steps_no_longer_awaited_are_dismissed(plan):
     services.plan_pause(plan=plan, now=START + 5 * DAY)
     second.refresh_from_db()
     assert second.status == "dismissed"
+
+
+@pytest.mark.parametrize(
+    ("outcome", "status", "reason"),
+    [
+        ("Bounced", PlanStatus.ABORTED, ExitReason.BOUNCED),
+        ("Meeting Booked", PlanStatus.COMPLETED, ExitReason.MEETING_BOOKED),
+    ],
+)
+def test_an_exit_outcome_on_the_last_step_is_the_exit_reason(plan, outcome, status, reason):
+    """The last step bouncing ends the plan as bounced, not as finished: the step is recorded
+    done and the exit rule decides how the plan ends."""
+    log(plan, 1, at=START)
+    log(plan, 2, at=START + DAY)
+    log(plan, 3, at=START + 2 * DAY, outcome=outcome)
+    plan = fresh(plan)
+    assert (plan.status, plan.exit_reason) == (status, reason)
+    assert PlanStepResult.objects.filter(plan=plan, result="completed").count() == 3
+
+
+def test_a_step_reached_by_skip_to_has_no_due_date_of_its_own(plan):
+    log(plan, 3, at=START + DAY, skip_to=True)
+    results = {r.step_number: r.due_at for r in PlanStepResult.objects.all()}
+    assert results == {1: START, 2: None, 3: None}
