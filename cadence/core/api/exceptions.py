@@ -9,7 +9,7 @@ import logging
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import DataError, IntegrityError
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -29,6 +29,13 @@ def exception_handler(exc, context):
         return Response(exc.as_dict(), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DjangoValidationError):
         exc = ValidationError(_django_error_detail(exc))
+    if isinstance(exc, DataError):
+        # A value the column cannot hold (a number out of range) that validation let through.
+        logger.warning("Value out of the column's range answered as 400", exc_info=exc)
+        return Response(
+            {"detail": "A value in the request is out of range."},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     if isinstance(exc, IntegrityError):
         logger.info("Constraint violation answered as 400: %s", exc)
         return Response(

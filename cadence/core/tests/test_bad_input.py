@@ -288,3 +288,32 @@ def test_reorder_with_garbage_is_400(api, strategy):
 def test_page_out_of_range_is_404_not_500(api):
     response = api.get("/api/v1/plans/?page=999999")
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("value", [10**12, -1, "x"])
+def test_out_of_range_strategy_setting_is_400(api, strategy, value):
+    response = api.patch(f"/api/v1/strategies/{strategy.pk}/", {"cooldown_days": value})
+    assert_field_error(response, "cooldown_days")
+
+
+@pytest.mark.parametrize("body", [{"minutes": 10**12}, {"until": "garbage"}, {}, {"minutes": -5}])
+def test_bad_snooze_is_400(api, rep, body):
+    from cadence.activities.tests.factories import ReminderFactory
+
+    reminder = ReminderFactory(user=rep)
+    response = api.post(f"/api/v1/reminders/{reminder.pk}/snooze/", body)
+    assert response.status_code == 400, response.content
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"contact_ids": "x"},
+        {"contact_ids": ["nope"]},
+        {"plan_start_date": "x", "contact_ids": []},
+        {"contact_ids": ["00000000-0000-4000-8000-000000000000"] * 20_001},
+    ],
+)
+def test_bad_assignment_is_400(api, strategy, body):
+    response = api.post(f"/api/v1/strategies/{strategy.pk}/assign/", body, format="json")
+    assert response.status_code == 400, response.content[:300]

@@ -42,6 +42,9 @@ class StrategySerializer(serializers.ModelSerializer):
     steps = StrategyStepSerializer(many=True, required=False)
     step_count = serializers.IntegerField(read_only=True)
     is_archived = serializers.BooleanField(read_only=True)
+    cooldown_days = serializers.IntegerField(
+        min_value=0, max_value=3650, allow_null=True, required=False
+    )
     description = serializers.CharField(
         max_length=10_000, allow_null=True, allow_blank=True, required=False
     )
