@@ -26,7 +26,10 @@ class Command(BaseCommand):
     def handle(self, *args, once: bool, interval: float, now: str | None, **options) -> None:
         at = None
         if now:
-            at = parse_datetime(now)
+            try:
+                at = parse_datetime(now)
+            except ValueError:  # well formed but no such date or time, e.g. 2025-02-30
+                at = None
             if at is None:
                 self.stderr.write(self.style.ERROR(f"--now: not an ISO 8601 date-time: {now}"))
                 raise SystemExit(2)
