@@ -58,3 +58,24 @@ schema: setup
 
 clean:
 	rm -rf .venv $(TOOLS) var
+
+# The scheduler benchmark (docs/benchmarks.md): 100,000 plans on a throwaway SQLite file under
+# var/, removed afterwards. On PostgreSQL, point it at a dedicated, existing database, e.g.
+#   createdb -h 127.0.0.1 -U postgres cadence_bench
+#   make bench BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/cadence_bench BENCH_PLANS=1000000
+.PHONY: bench
+BENCH_PLANS ?= 100000
+BENCH_ARGS ?=
+BENCH_SQLITE := $(CURDIR)/var/bench.sqlite3
+bench: setup
+	@if [ -n "$(BENCH_DATABASE_URL)" ]; then \
+		export DATABASE_URL="$(BENCH_DATABASE_URL)"; \
+		$(MANAGE) migrate --noinput -v0 && \
+		$(MANAGE) bench_scheduler --plans $(BENCH_PLANS) $(BENCH_ARGS); \
+	else \
+		rm -f $(BENCH_SQLITE) $(BENCH_SQLITE)-wal $(BENCH_SQLITE)-shm; \
+		export DATABASE_URL="sqlite:///$(BENCH_SQLITE)"; \
+		$(MANAGE) migrate --noinput -v0 && \
+		$(MANAGE) bench_scheduler --plans $(BENCH_PLANS) $(BENCH_ARGS); \
+		status=$$?; rm -f $(BENCH_SQLITE) $(BENCH_SQLITE)-wal $(BENCH_SQLITE)-shm; exit $$status; \
+	fi
