@@ -514,16 +514,9 @@ class SchedulerBench:
             )
             SELECT {"gen_random_uuid()" if postgres else "lower(hex(randomblob(16)))"},
                 p.user_id, p.plan_id, p.current_step_id, NULL, p.reminder_due_at,
-                p.next_step_due_date,
-                'Step ' || s.step_number || ' (' || s.activity_type || ') for ' ||
-                CASE WHEN p.contact_id IS NULL THEN co.name
-                     ELSE TRIM(ct.first_name || ' ' || ct.last_name) || ' at ' || co.name
-                END || ' is due.',
+                p.next_step_due_date, '',
                 %s, {"CAST(%s AS jsonb)" if postgres else "%s"}, NULL, %s, %s
             FROM lead_contact_plans p
-            JOIN strategy_steps s ON s.step_id = p.current_step_id
-            JOIN companies co ON co.company_id = p.company_id
-            LEFT JOIN contacts ct ON ct.contact_id = p.contact_id
             WHERE {due}
             {"ON CONFLICT DO NOTHING" if postgres else ""}
         """
@@ -554,7 +547,7 @@ class SchedulerBench:
             rss = rss or trial_rss
             orm_print = self._fingerprint()
             self.log(
-                f"  scheduler pass (ORM, plans_create_due_reminders){label}: {reminded:,} plans "
+                f"  scheduler pass (plans_create_due_reminders){label}: {reminded:,} plans "
                 f"reminded in {orm_times[-1]:.2f} s"
             )
             self._reset()

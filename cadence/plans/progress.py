@@ -184,11 +184,22 @@ def retire_stale_reminders(plan_ids) -> int:
         plan__current_step=F("step"),
         plan__next_step_due_date=F("due_at"),
     )
-    return (
+    retired = (
         Reminder.objects.filter(plan_id__in=plan_ids, status__in=_UNDELIVERED)
         .exclude(waiting)
         .update(status=ReminderStatus.DISMISSED, updated_at=timezone.now())
     )
+    # A plan that awaits a step at the same due date again (resumed at the instant it paused,
+    # a template edit undone) owes that reminder again; the scheduler cannot make a second one
+    # for the same step and due date, so the one retired before, never delivered, comes back.
+    Reminder.objects.filter(
+        waiting,
+        plan_id__in=plan_ids,
+        plan__reminder_due_at__isnull=False,
+        status=ReminderStatus.DISMISSED,
+        sent_at__isnull=True,
+    ).update(status=ReminderStatus.PENDING, updated_at=timezone.now())
+    return retired
 
 
 def follow_template_edit(*, strategy, deleting: StrategyStep | None = None) -> None:
@@ -222,8 +233,9 @@ def follow_template_edit(*, strategy, deleting: StrategyStep | None = None) -> N
             set_due(plan, due)
             plan.updated_at = now
             changed.append(plan)
-    for plan in active.filter(current_step=None, status__in=_RUNNING):
-        # A plan on a strategy that had no steps picks up the first one added.
+    for plan in active.filter(current_step=None):
+        # A plan on a strategy that had no steps picks up the first one added; a paused one
+        # too (owing no reminder until it resumes), or it would resume with nothing to do.
         step = first_step(plan)
         if step is not None:
             plan.current_step = step

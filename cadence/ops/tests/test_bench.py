@@ -35,7 +35,7 @@ def test_reports_the_figures_and_leaves_the_database_clean():
     # Default sizes N/10, N/2 and N, each with the pass, the raw SQL and the ratio.
     for plans, due in ((20, 2), (100, 10), (200, 20)):
         assert f"Pass over {plans:,} plans, {due:,} owed a reminder:" in output
-    assert output.count("scheduler pass (ORM, plans_create_due_reminders): ") == 3
+    assert output.count("scheduler pass (plans_create_due_reminders): ") == 3
     assert re.search(r"raw SQL \(INSERT \.\.\. SELECT \+ UPDATE\): 20 reminders created", output)
     ratios = re.findall(r"ratio ORM / raw SQL: ([\d.]+|inf)x \(same reminders: (yes|NO)\)", output)
     assert len(ratios) == 3
