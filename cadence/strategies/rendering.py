@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jinja2 import ChainableUndefined, TemplateError
+from jinja2 import ChainableUndefined, TemplateError, TemplateSyntaxError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 _env = SandboxedEnvironment(undefined=ChainableUndefined, autoescape=False)
@@ -40,3 +40,45 @@ def render_text(source: str | None, context: dict[str, Any]) -> str:
     except (TemplateError, TypeError, ValueError, ArithmeticError):
         return source
     return output[:_MAX_OUTPUT]
+
+
+#: The fields each template object offers; anything else is an unknown placeholder.
+PLACEHOLDERS: dict[str, frozenset[str] | None] = {
+    "contact": frozenset(
+        {"first_name", "last_name", "full_name", "email", "phone", "title", "linkedin_url"}
+    ),
+    "company": frozenset({"name", "domain", "industry", "size", "country"}),
+    "user": frozenset(
+        {"first_name", "last_name", "display_name", "email", "signature", "get_full_name"}
+    ),
+    "plan": frozenset({"plan_start_date", "next_step_due_date", "status"}),
+    "step": frozenset({"step_number", "activity_type", "delay_days"}),
+    "contact_name": None,
+    "company_name": None,
+    "unsubscribe_url": None,
+}
+
+
+def template_problems(source: str | None) -> list[str]:
+    """What is wrong with a template, each with its line: a syntax error, or a placeholder
+    that names no known object or field. An empty list means it may be saved."""
+    if not source:
+        return []
+    try:
+        tree = _env.parse(source)
+    except TemplateSyntaxError as exc:
+        return [f"Line {exc.lineno}: {exc.message}"]
+    problems = []
+    for name in sorted(meta.find_undeclared_variables(tree) - set(PLACEHOLDERS)):
+        line = next(n.lineno for n in tree.find_all(nodes.Name) if n.name == name)
+        problems.append(f"Line {line}: unknown placeholder {name!r}.")
+    for node in tree.find_all(nodes.Getattr):
+        owner = node.node
+        if isinstance(owner, nodes.Name) and owner.name in PLACEHOLDERS:
+            fields = PLACEHOLDERS[owner.name]
+            if fields is not None and node.attr not in fields:
+                problems.append(
+                    f"Line {node.lineno}: unknown placeholder '{owner.name}.{node.attr}'; "
+                    f"{owner.name} has {', '.join(sorted(fields))}."
+                )
+    return problems

@@ -317,3 +317,20 @@ def test_bad_snooze_is_400(api, rep, body):
 def test_bad_assignment_is_400(api, strategy, body):
     response = api.post(f"/api/v1/strategies/{strategy.pk}/assign/", body, format="json")
     assert response.status_code == 400, response.content[:300]
+
+
+@pytest.mark.parametrize(
+    ("field", "source", "fragment"),
+    [
+        ("subject_template", "Hi {{ contact.first_name", "Line 1"),
+        ("description_template", "Hello\n{{ contact.shoe_size }}", "Line 2: unknown placeholder"),
+        ("description_template", "{{ secret_key }}", "unknown placeholder 'secret_key'"),
+    ],
+)
+def test_step_template_errors_are_400_with_line_and_name(api, strategy, field, source, fragment):
+    """A step is not saved with a template that does not parse or names an unknown field."""
+    response = api.post(
+        f"/api/v1/strategies/{strategy.pk}/steps/", {"activity_type": "Email", field: source}
+    )
+    assert_field_error(response, field)
+    assert fragment in response.json()[field][0]

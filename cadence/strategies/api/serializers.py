@@ -2,8 +2,16 @@ from rest_framework import serializers
 
 from cadence.activities.choices import ActivityType
 from cadence.strategies.models import ContactStrategy, StrategyStep
+from cadence.strategies.rendering import template_problems
 
 MAX_TEMPLATE_LENGTH = 100_000
+
+
+def _checked_template(value):
+    problems = template_problems(value)
+    if problems:
+        raise serializers.ValidationError(problems)
+    return value
 
 
 class StrategyStepSerializer(serializers.ModelSerializer):
@@ -14,6 +22,12 @@ class StrategyStepSerializer(serializers.ModelSerializer):
     description_template = serializers.CharField(
         max_length=MAX_TEMPLATE_LENGTH, allow_null=True, allow_blank=True, required=False
     )
+
+    def validate_subject_template(self, value):
+        return _checked_template(value)
+
+    def validate_description_template(self, value):
+        return _checked_template(value)
 
     class Meta:
         model = StrategyStep

@@ -1,6 +1,6 @@
 from types import SimpleNamespace
 
-from cadence.strategies.rendering import render_text, template_context
+from cadence.strategies.rendering import render_text, template_context, template_problems
 
 
 def _context():
@@ -30,3 +30,26 @@ def test_broken_template_is_shown_as_written():
 def test_sandbox_refuses_attribute_walks():
     out = render_text("{{ contact.__class__.__mro__ }}", _context())
     assert "object" not in out
+
+
+def test_valid_templates_have_no_problems():
+    source = (
+        'Hi {{ contact.first_name | default("there") }} at {{ company.name }},\n'
+        "{% for x in [1, 2] %}{{ x }}{% endfor %} {{ contact_name }} {{ user.signature }}"
+    )
+    assert template_problems(source) == []
+
+
+def test_syntax_error_names_its_line():
+    problems = template_problems("Hello\n{{ contact.first_name ")
+    assert len(problems) == 1
+    assert problems[0].startswith("Line 2:")
+
+
+def test_unknown_placeholders_are_named_with_their_line():
+    problems = template_problems("Hi {{ contact.nickname }}\n{{ boss }} {{ company.name }}")
+    assert problems == [
+        "Line 2: unknown placeholder 'boss'.",
+        "Line 1: unknown placeholder 'contact.nickname'; contact has email, first_name, "
+        "full_name, last_name, linkedin_url, phone, title.",
+    ]
