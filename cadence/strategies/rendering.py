@@ -82,3 +82,26 @@ def template_problems(source: str | None) -> list[str]:
                     f"{owner.name} has {', '.join(sorted(fields))}."
                 )
     return problems
+
+
+def sample_context(*, user) -> dict:
+    """A made-up lead for previews when no contact is chosen."""
+    from types import SimpleNamespace
+
+    company = SimpleNamespace(
+        name="Acme Analytics",
+        domain="acme-analytics.example",
+        industry="Technology",
+        size="51-200",
+        country="DE",
+    )
+    contact = SimpleNamespace(
+        first_name="Ada",
+        last_name="Lovelace",
+        full_name="Ada Lovelace",
+        email="ada@acme-analytics.example",
+        phone="",
+        title="Head of Data",
+        linkedin_url="",
+    )
+    return template_context(contact=contact, company=company, user=user)

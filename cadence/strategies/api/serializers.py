@@ -1,6 +1,8 @@
 from rest_framework import serializers
 
 from cadence.activities.choices import ActivityType
+from cadence.core.api.fields import ScopedRelatedField
+from cadence.crm.selectors import contact_list
 from cadence.strategies.models import ContactStrategy, StrategyStep
 from cadence.strategies.rendering import template_problems
 
@@ -112,3 +114,30 @@ class StepReorderSerializer(serializers.Serializer):
     step_ids = serializers.ListField(
         child=serializers.UUIDField(), allow_empty=False, max_length=10_000
     )
+
+
+class TemplatePreviewSerializer(serializers.Serializer):
+    """Templates to render, for a contact of yours or (without ``contact_id``) a sample one."""
+
+    subject_template = serializers.CharField(
+        max_length=255, required=False, allow_blank=True, default=""
+    )
+    description_template = serializers.CharField(
+        max_length=MAX_TEMPLATE_LENGTH, required=False, allow_blank=True, default=""
+    )
+    contact_id = ScopedRelatedField(
+        source="contact", scope=contact_list, required=False, allow_null=True
+    )
+
+    def validate_subject_template(self, value):
+        return _checked_template(value)
+
+    def validate_description_template(self, value):
+        return _checked_template(value)
+
+
+class TemplatePreviewResultSerializer(serializers.Serializer):
+    subject = serializers.CharField()
+    body = serializers.CharField()
+    contact_id = serializers.UUIDField(allow_null=True)
+    sample = serializers.BooleanField()

@@ -1,6 +1,10 @@
 from django.urls import path
 
-from cadence.strategies.api.views import StrategyStepViewSet, StrategyViewSet
+from cadence.strategies.api.views import (
+    StrategyStepViewSet,
+    StrategyViewSet,
+    TemplatePreviewView,
+)
 
 _steps = "strategies/<uuid:strategy_pk>/steps/"
 _list = StrategyStepViewSet.as_view({"get": "list", "post": "create"})
@@ -10,6 +14,7 @@ _detail = StrategyStepViewSet.as_view(
 _reorder = StrategyStepViewSet.as_view({"post": "reorder"})
 
 urlpatterns = [
+    path("templates/preview/", TemplatePreviewView.as_view(), name="template-preview"),
     path(_steps, _list, name="strategy-step-list"),
     path(f"{_steps}reorder/", _reorder, name="strategy-step-reorder"),
     path(f"{_steps}<uuid:pk>/", _detail, name="strategy-step-detail"),

@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from cadence.core.api.permissions import CanModifyObject
 from cadence.core.errors import PermissionDeniedError
@@ -12,9 +13,12 @@ from cadence.strategies.api.serializers import (
     StepReorderSerializer,
     StrategySerializer,
     StrategyStepSerializer,
+    TemplatePreviewResultSerializer,
+    TemplatePreviewSerializer,
 )
 from cadence.strategies.filters import StrategyFilter
 from cadence.strategies.models import ContactStrategy, StrategyStep
+from cadence.strategies.rendering import render_text, sample_context, template_context
 from cadence.strategies.selectors import strategy_can_edit, strategy_list
 
 
@@ -129,3 +133,25 @@ class StrategyStepViewSet(viewsets.ModelViewSet):
             strategy=self.get_strategy(), step_ids=serializer.validated_data["step_ids"]
         )
         return Response(StrategyStepSerializer(steps, many=True).data)
+
+
+class TemplatePreviewView(APIView):
+    """Render a subject and body template as a contact would receive them."""
+
+    @extend_schema(request=TemplatePreviewSerializer, responses=TemplatePreviewResultSerializer)
+    def post(self, request):
+        serializer = TemplatePreviewSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        contact = data.get("contact")
+        if contact is None:
+            context = sample_context(user=request.user)
+        else:
+            context = template_context(contact=contact, company=contact.company, user=request.user)
+        result = {
+            "subject": render_text(data["subject_template"], context),
+            "body": render_text(data["description_template"], context),
+            "contact_id": contact.pk if contact else None,
+            "sample": contact is None,
+        }
+        return Response(TemplatePreviewResultSerializer(result).data)
