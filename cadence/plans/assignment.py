@@ -155,8 +155,8 @@ def strategy_assign(
     refusals = _contact_refusals(strategy, contacts, now=now)
     company_refusals = _active_company_plans(strategy, [c.pk for c in companies])
 
+    # Every plan of the call shares its strategy, owner and start, so one due date serves all.
     template = LeadContactPlan(strategy=strategy, user=user, plan_start_date=start)
-    template.strategy = strategy
     first = progress.first_step(template)
     due = progress.due_date_for(template, first) if first else None
 
