@@ -63,6 +63,11 @@ class LeadContactPlan(TimestampedModel):
         null=True, blank=True, help_text="When the previous step was done or skipped."
     )
     paused_at = models.DateTimeField(null=True, blank=True)
+    resume_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="A paused plan resumes by itself at this time (an out-of-office return date).",
+    )
     paused_duration = models.DurationField(
         default=datetime.timedelta,
         help_text="Time spent paused since the previous step; the due date moves by it.",
@@ -101,6 +106,11 @@ class LeadContactPlan(TimestampedModel):
                 fields=["reminder_due_at"],
                 name="plan_reminder_due_idx",
                 condition=models.Q(reminder_due_at__isnull=False),
+            ),
+            models.Index(
+                fields=["resume_at"],
+                name="plan_resume_due_idx",
+                condition=models.Q(resume_at__isnull=False),
             ),
         ]
         constraints = [

@@ -151,6 +151,7 @@ def end(plan: LeadContactPlan, *, status: str, reason: str, at: datetime.datetim
     plan.exit_reason = reason
     plan.ended_at = at
     plan.paused_at = None
+    plan.resume_at = None
     set_due(plan, None)
 
 
@@ -163,6 +164,7 @@ PLAN_FIELDS = [
     "started_at",
     "last_step_completed_at",
     "paused_at",
+    "resume_at",
     "paused_duration",
     "ended_at",
     "exit_reason",

@@ -167,13 +167,22 @@ def plan_start(*, plan: LeadContactPlan, now: datetime.datetime | None = None) -
 
 
 @transaction.atomic
-def plan_pause(*, plan: LeadContactPlan, now: datetime.datetime | None = None) -> LeadContactPlan:
-    """Stop the clock: no reminders, tasks or sends until it resumes."""
+def plan_pause(
+    *,
+    plan: LeadContactPlan,
+    now: datetime.datetime | None = None,
+    until: datetime.datetime | None = None,
+) -> LeadContactPlan:
+    """Stop the clock: no reminders, tasks or sends until it resumes, by hand or (``until``)
+    by the scheduler pass at that time."""
     now = now or timezone.now()
     plan = _locked(plan)
     _refuse_unless(plan, RUNNING_STATUSES, "pause")
+    if until is not None and until <= now:
+        raise CadenceError("A pause must end in the future.", field="until")
     plan.status = PlanStatus.PAUSED
     plan.paused_at = now
+    plan.resume_at = until
     progress.set_due(plan, plan.next_step_due_date)
     progress.save_progress(plan)
     return plan
@@ -188,10 +197,28 @@ def plan_resume(*, plan: LeadContactPlan, now: datetime.datetime | None = None) 
     plan.status = PlanStatus.IN_PROGRESS if plan.started_at else PlanStatus.NOT_STARTED
     plan.paused_duration += max(now - (plan.paused_at or now), datetime.timedelta())
     plan.paused_at = None
+    plan.resume_at = None
     due = progress.due_date_for(plan, plan.current_step) if plan.current_step else None
     progress.set_due(plan, due)
     progress.save_progress(plan)
     return plan
+
+
+def plans_resume_due(*, now: datetime.datetime) -> int:
+    """Resume the paused plans whose pause ends by ``now``; returns how many resumed.
+
+    Each plan goes through ``plan_resume`` (which locks it and checks it is still paused), so a
+    plan resumed by hand meanwhile, or by a concurrent pass, is left alone.
+    """
+    resumed = 0
+    due = LeadContactPlan.objects.filter(status=PlanStatus.PAUSED, resume_at__lte=now)
+    for plan in due.order_by("resume_at")[:1000]:
+        try:
+            plan_resume(plan=plan, now=now)
+        except PlanStateError:
+            continue
+        resumed += 1
+    return resumed
 
 
 @transaction.atomic

@@ -52,11 +52,18 @@ class PlanSerializer(serializers.ModelSerializer):
             "next_step_due_date",
             "exit_reason",
             "paused_at",
+            "resume_at",
             "ended_at",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["next_step_due_date", "exit_reason", "paused_at", "ended_at"]
+        read_only_fields = [
+            "next_step_due_date",
+            "exit_reason",
+            "paused_at",
+            "resume_at",
+            "ended_at",
+        ]
         # DRF would turn the one-active-plan-per-contact-and-strategy constraint into a validator
         # that makes contact_id and strategy_id required, though a plan may target a company
         # alone or follow no strategy; plan_create answers a clash with a contact_id error.
@@ -88,6 +95,12 @@ class ActivityLogSerializer(ActivitySerializer):
 
     class Meta(ActivitySerializer.Meta):
         fields = [*ActivitySerializer.Meta.fields, "skip_to"]
+
+
+class PlanPauseSerializer(serializers.Serializer):
+    until = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="Resume by itself at this time."
+    )
 
 
 class PlanAbortSerializer(serializers.Serializer):

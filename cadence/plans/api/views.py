@@ -20,6 +20,7 @@ from cadence.plans.api.serializers import (
     AssignSerializer,
     CustomPlanSerializer,
     PlanAbortSerializer,
+    PlanPauseSerializer,
     PlanSerializer,
     TaskSerializer,
 )
@@ -76,11 +77,15 @@ class PlanViewSet(viewsets.ModelViewSet):
         """Begin a Not Started plan now."""
         return self._respond(services.plan_start(plan=self.get_object()))
 
-    @extend_schema(request=None, responses=PlanSerializer)
+    @extend_schema(request=PlanPauseSerializer, responses=PlanSerializer)
     @action(detail=True, methods=["post"])
     def pause(self, request, pk=None):
-        """Pause a running plan: no reminders or tasks until it resumes."""
-        return self._respond(services.plan_pause(plan=self.get_object()))
+        """Pause a running plan: no reminders or tasks until it resumes, by hand or at
+        ``until``."""
+        serializer = PlanPauseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        plan = self.get_object()
+        return self._respond(services.plan_pause(plan=plan, **serializer.validated_data))
 
     @extend_schema(request=None, responses=PlanSerializer)
     @action(detail=True, methods=["post"])
