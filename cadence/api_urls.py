@@ -7,6 +7,7 @@ from cadence.accounts.api import urls as accounts_urls
 from cadence.activities.api import urls as activities_urls
 from cadence.core.api.routers import Router
 from cadence.crm.api import urls as crm_urls
+from cadence.messaging.api import urls as messaging_urls
 from cadence.notifications.api import urls as notifications_urls
 from cadence.plans.api import urls as plans_urls
 from cadence.strategies.api import urls as strategies_urls
@@ -15,10 +16,12 @@ router = Router()
 for app_urls in (accounts_urls, crm_urls, strategies_urls, plans_urls, activities_urls):
     app_urls.register(router)
 notifications_urls.register(router)
+messaging_urls.register(router)
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
     *strategies_urls.urlpatterns,
+    *messaging_urls.urlpatterns,
     *notifications_urls.urlpatterns,
     *plans_urls.urlpatterns,
     *router.urls,

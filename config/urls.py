@@ -11,4 +11,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api-auth/", include("rest_framework.urls")),
     path("", include("cadence.notifications.urls")),
+    path("", include("cadence.messaging.urls")),
+    # Email providers' inbound and tracking webhooks, checked by django-anymail (basic auth with
+    # ANYMAIL_WEBHOOK_SECRET, and the provider's own signature where it has one).
+    path("anymail/", include("anymail.urls")),
 ]

@@ -14,8 +14,11 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from cadence.messaging.limits import counters_prune
+from cadence.messaging.outbox import outbox_queue_due
 from cadence.notifications.services import reminders_deliver_due
 from cadence.plans.scheduler import plans_create_due_reminders
+from cadence.plans.services import plans_resume_due
 
 logger = logging.getLogger(__name__)
 
@@ -25,21 +28,36 @@ class PassResult:
     reminders_created: int
     reminders_delivered: int
     seconds: float
+    plans_resumed: int = 0
+    emails_queued: int = 0
 
     def __str__(self) -> str:
         return (
-            f"{self.reminders_created} plan(s) reminded, {self.reminders_delivered} "
+            f"{self.plans_resumed} plan(s) resumed, {self.reminders_created} plan(s) reminded, "
+            f"{self.emails_queued} automated email(s) queued, {self.reminders_delivered} "
             f"reminder(s) delivered in {self.seconds:.2f} s"
         )
 
 
 def scheduler_pass(*, now: datetime.datetime | None = None) -> PassResult:
-    """Make the reminders of steps falling due, then deliver the reminders that are due."""
+    """Resume plans whose pause ends, make the reminders of steps falling due, queue the
+    automated emails that are due, then deliver the reminders that are due. (Sending the
+    queued emails is the ``messaging.send_outbox`` task's job, so a slow mail server never
+    holds up reminders.)"""
     now = now or timezone.now()
     started = time.perf_counter()
+    resumed = plans_resume_due(now=now)
     created = plans_create_due_reminders(now=now)
+    queued = outbox_queue_due(now=now)
     delivered = reminders_deliver_due(now=now)
-    result = PassResult(created, delivered, time.perf_counter() - started)
-    if created or delivered:
+    counters_prune(now=now)
+    result = PassResult(
+        created,
+        delivered,
+        time.perf_counter() - started,
+        plans_resumed=resumed,
+        emails_queued=queued,
+    )
+    if created or delivered or resumed or queued:
         logger.info("Scheduler pass: %s", result)
     return result

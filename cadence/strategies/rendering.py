@@ -8,11 +8,21 @@ applies its own stricter checks.
 
 from __future__ import annotations
 
+import functools
 import sys
+from contextvars import ContextVar
+from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from jinja2 import ChainableUndefined, TemplateError, TemplateSyntaxError, meta, nodes
+from jinja2 import (
+    ChainableUndefined,
+    TemplateError,
+    TemplateSyntaxError,
+    Undefined,
+    meta,
+    nodes,
+)
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 #: Longest output a template may produce, in characters (a long email body is ~20,000).
@@ -53,12 +63,39 @@ def _repeat_size(sequence, times) -> int | None:
     return None
 
 
-_env = _BoundedSandbox(undefined=ChainableUndefined, autoescape=False)
+def _default(value, default_value: str = "", boolean: bool = False):
+    """Jinja2's ``default``, also for a blank field: a contact with no first name has ``""``,
+    and ``{{ contact.first_name | default("there") }}`` must then say "there"."""
+    if (
+        isinstance(value, Undefined)
+        or value is None
+        or (isinstance(value, str) and not value.strip())
+    ):
+        return default_value
+    return default_value if boolean and not value else value
+
+
+def _environment(**options) -> _BoundedSandbox:
+    env = _BoundedSandbox(undefined=ChainableUndefined, autoescape=False, **options)
+    env.filters["default"] = env.filters["d"] = _default
+    return env
+
+
+_env = _environment()
 
 
 def _render_bounded(source: str, context: dict[str, Any]) -> str:
     """Render with the output and the work bounded; ``RenderLimitError`` past either."""
-    template = _env.from_string(source)
+    return _render_template_bounded(_compiled(source), context)
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled(source: str):
+    # Sending renders the same few templates thousands of times; compiling is the costly part.
+    return _env.from_string(source)
+
+
+def _render_template_bounded(template, context: dict[str, Any]) -> str:
     steps = 0
 
     def count_lines(frame, event, arg):
@@ -199,3 +236,116 @@ def sample_context(*, user) -> dict:
         linkedin_url="",
     )
     return template_context(contact=contact, company=company, user=user)
+
+
+# -- Rendering for sending: the personalization check ---------------------------------------------
+
+_empty_outputs: ContextVar[list | None] = ContextVar("_empty_outputs", default=None)
+
+
+def _note_empty(value):
+    found = _empty_outputs.get()
+    if found is not None and _is_empty(value):
+        found.append(value)
+    return value
+
+
+def _is_empty(value) -> bool:
+    return isinstance(value, Undefined) or value is None or not str(value).strip()
+
+
+_strict_env = _environment(finalize=_note_empty)
+_LEAD_NAMES = frozenset({"contact", "company", "contact_name", "company_name"})
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    subject: str
+    body: str
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _dotted(node: nodes.Node) -> str | None:
+    """``contact.first_name`` for a plain placeholder; ``None`` for anything with a filter,
+    a call or arithmetic (a ``default`` filter is the author's answer to emptiness)."""
+    if isinstance(node, nodes.Name):
+        return node.name
+    if isinstance(node, nodes.Getattr):
+        owner = _dotted(node.node)
+        return f"{owner}.{node.attr}" if owner else None
+    return None
+
+
+def _uses_lead(tree: nodes.Template) -> bool:
+    return any(name.name in _LEAD_NAMES for name in tree.find_all(nodes.Name))
+
+
+def _render_checked(label: str, source: str, context: dict, problems: list[str]):
+    """Render one part for sending, noting each placeholder that came out empty; returns the
+    text and the parsed tree (``None`` when the template could not be parsed)."""
+    try:
+        tree = _strict_env.parse(source)
+    except TemplateSyntaxError as exc:
+        problems.append(f"{label}, line {exc.lineno}: {exc.message}")
+        return "", None
+    empty: list = []
+    token = _empty_outputs.set(empty)
+    try:
+        template = _strict_env.from_string(tree)
+        text = _render_template_bounded(template, context)
+    except RenderLimitError as exc:
+        problems.append(f"{label}: {exc.message}")
+        return "", tree
+    except SecurityError:
+        problems.append(f"{label}: uses something templates may not use.")
+        return "", tree
+    except RecursionError:
+        problems.append(f"{label}: calls itself too deeply.")
+        return "", tree
+    except (TemplateError, TypeError, ValueError, ArithmeticError) as exc:
+        problems.append(f"{label}: cannot be rendered ({exc}).")
+        return "", tree
+    finally:
+        _empty_outputs.reset(token)
+    if empty:
+        named = []
+        for output in tree.find_all(nodes.Output):
+            for child in output.nodes:
+                name = _dotted(child)
+                if name is None:
+                    continue
+                value = _strict_env.compile_expression(name, undefined_to_none=False)(**context)
+                if _is_empty(value):
+                    named.append(name)
+        if named:
+            for name in dict.fromkeys(named):
+                problems.append(f"{label}: {{{{ {name} }}}} is empty for this lead.")
+        else:
+            problems.append(f"{label}: a placeholder comes out empty for this lead.")
+    if "{{" in text or "{%" in text:
+        problems.append(f"{label}: the result still contains template markup.")
+    return text, tree
+
+
+def render_message(subject: str | None, body: str | None, context: dict) -> RenderedMessage:
+    """Render an email for sending, with the personalization check: a placeholder that comes
+    out empty or unresolved, a template that fails, or a message that names nothing of the lead
+    (a bare template sent to everyone alike) is a problem, and a message with problems is not
+    sent."""
+    problems: list[str] = []
+    subject_text, subject_tree = _render_checked("Subject", subject or "", context, problems)
+    body_text, body_tree = _render_checked("Body", body or "", context, problems)
+    if not subject_text.strip():
+        problems.append("Subject: it is empty.")
+    if not body_text.strip():
+        problems.append("Body: it is empty.")
+    trees = [tree for tree in (subject_tree, body_tree) if tree is not None]
+    if trees and not any(_uses_lead(tree) for tree in trees):
+        problems.append(
+            "The message uses no contact or company field: it would go out the same to everyone."
+        )
+    return RenderedMessage(" ".join(subject_text.split()), body_text, tuple(problems))

@@ -4,6 +4,7 @@ With no variables set, Cadence runs on its embedded default: an SQLite file and 
 message broker under ``var/``, so a fresh clone needs no server to start.
 """
 
+import os
 import secrets
 from pathlib import Path
 
@@ -44,12 +45,14 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_countries",
+    "anymail",
     "cadence.core",
     "cadence.accounts",
     "cadence.crm",
     "cadence.activities",
     "cadence.strategies",
     "cadence.plans",
+    "cadence.messaging",
     "cadence.notifications",
     "cadence.ops",
 ]
@@ -169,15 +172,30 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Email. EMAIL_URL names the mail server (smtp+tls://user:password@host:587, smtp+ssl://...);
-# without it, each message is written as a file under var/mail, so the embedded default needs
-# no mail server and what would have been sent can still be read.
+# Email. Three ways out, by the environment:
+# - EMAIL_URL names an SMTP server (smtp://user:password@host:25, smtp+tls://...:587 for
+#   STARTTLS, smtp+ssl://...:465);
+# - CADENCE_EMAIL_PROVIDER names a django-anymail provider (sendgrid, amazon_ses, mailgun,
+#   postmark, brevo, ...), configured by ANYMAIL_* variables (ANYMAIL_SENDGRID_API_KEY=...,
+#   ANYMAIL_WEBHOOK_SECRET=user:password for the inbound and tracking webhooks);
+# - neither: every message is captured as an .eml file under var/mail, listed in the app, so the
+#   embedded default needs no mail server and what would have been sent can still be read.
+ANYMAIL = {
+    name.removeprefix("ANYMAIL_"): value
+    for name, value in os.environ.items()
+    if name.startswith("ANYMAIL_")
+}
+# Webhooks are refused until a secret is configured: a random one no provider can know.
+ANYMAIL.setdefault("WEBHOOK_SECRET", secrets.token_urlsafe(32))
+_provider = env.str("CADENCE_EMAIL_PROVIDER", default="")
+CADENCE_MAIL_CAPTURE_DIR = VAR_DIR / "mail"
 if env.str("EMAIL_URL", default=""):
     globals().update(env.email_url("EMAIL_URL"))
+elif _provider:
+    EMAIL_BACKEND = f"anymail.backends.{_provider}.EmailBackend"
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
-    EMAIL_FILE_PATH = VAR_DIR / "mail"
-    EMAIL_FILE_PATH.mkdir(exist_ok=True)
+    EMAIL_BACKEND = "cadence.messaging.backends.CaptureBackend"
+    CADENCE_MAIL_CAPTURE_DIR.mkdir(exist_ok=True)
 # A mail server that stops answering must not hold up the scheduler pass for long.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Cadence <cadence@localhost>")
@@ -199,8 +217,35 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 120},
     },
+    # Sending is its own task so a slow mail server never delays reminders.
+    "send-outbox": {
+        "task": "messaging.send_outbox",
+        "schedule": 15.0,
+        "options": {"expires": 30},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# Automated email safeguards (each also settable per sender where it says so).
+# Printed in every automated email's footer unless the sender has their own.
+CADENCE_POSTAL_ADDRESS = env.str("CADENCE_POSTAL_ADDRESS", default="")
+# Per sending user (per sender settable): a day in the sender's time zone, an hour.
+CADENCE_SEND_DAILY_LIMIT = env.int("CADENCE_SEND_DAILY_LIMIT", default=200)
+CADENCE_SEND_HOURLY_LIMIT = env.int("CADENCE_SEND_HOURLY_LIMIT", default=50)
+# A new mailbox sends RAMP_START a day on its first day, RAMP_STEP more each day after.
+CADENCE_SEND_RAMP_START = env.int("CADENCE_SEND_RAMP_START", default=20)
+CADENCE_SEND_RAMP_STEP = env.int("CADENCE_SEND_RAMP_STEP", default=10)
+# Across all senders: per recipient domain an hour; touches per company a week (Monday-based,
+# UTC), counting automated sends and outbound activities logged by hand.
+CADENCE_DOMAIN_HOURLY_LIMIT = env.int("CADENCE_DOMAIN_HOURLY_LIMIT", default=30)
+CADENCE_COMPANY_WEEKLY_TOUCHES = env.int("CADENCE_COMPANY_WEEKLY_TOUCHES", default=10)
+# Bounces and complaints in 24 hours that pause a sender's automation: at least this many, and
+# at least this share of what the sender sent in those 24 hours.
+CADENCE_BOUNCE_PAUSE_COUNT = env.int("CADENCE_BOUNCE_PAUSE_COUNT", default=5)
+CADENCE_BOUNCE_PAUSE_RATE = env.float("CADENCE_BOUNCE_PAUSE_RATE", default=0.05)
+# A message claimed by a worker that has not finished after this many seconds is reclaimed:
+# queued again if it never reached the mail server, marked uncertain if it may have.
+CADENCE_OUTBOX_CLAIM_TIMEOUT = env.int("CADENCE_OUTBOX_CLAIM_TIMEOUT", default=300)
 
 # Minutes before a step is due that its reminder is made.
 CADENCE_REMINDER_LEAD_MINUTES = env.int("CADENCE_REMINDER_LEAD_MINUTES", default=15)

@@ -14,6 +14,13 @@ from cadence.activities.models import Activity, Reminder
 from cadence.activities.tests.factories import ActivityFactory, ReminderFactory
 from cadence.crm.models import Company, Contact
 from cadence.crm.tests.factories import CompanyFactory, ContactFactory
+from cadence.messaging.models import (
+    InboundMessage,
+    OutboundMessage,
+    SendCounter,
+    Sender,
+    Suppression,
+)
 from cadence.notifications.models import CalendarFeed, EmailDelivery, Notification
 from cadence.notifications.tests.factories import (
     CalendarFeedFactory,
@@ -40,9 +47,11 @@ CADENCE_MODELS = [
     Notification,
     EmailDelivery,
     CalendarFeed,
+    Suppression,
+    Sender,
 ]
 #: Histories the engine writes: listed and viewed in the admin, never added or changed there.
-READ_ONLY_MODELS = [PlanStepResult]
+READ_ONLY_MODELS = [PlanStepResult, OutboundMessage, InboundMessage, SendCounter]
 
 #: Queries a changelist of 20 rows may run: session, user, counts, the page, the filters'
 #: choices and the date hierarchy. Well under 20, so one query per row cannot hide in it.
@@ -89,6 +98,20 @@ def one_of_each():
         ),
         EmailDelivery: EmailDeliveryFactory(reminder=reminder),
         CalendarFeed: CalendarFeedFactory(user=plan.user),
+        Suppression: Suppression.objects.create(email="gone@example.com", reason="manual"),
+        Sender: Sender.objects.create(user=plan.user, ramp_started_on=timezone.now().date()),
+        OutboundMessage: OutboundMessage.objects.create(
+            plan=plan,
+            step=step,
+            contact=plan.contact,
+            company=plan.company,
+            user=plan.user,
+            send_after=timezone.now(),
+        ),
+        InboundMessage: InboundMessage.objects.create(
+            source="raw", kind="reply", status="unmatched", subject="Re: hello"
+        ),
+        SendCounter: SendCounter.objects.create(scope="user:x:day", window_start=timezone.now()),
         PlanStepResult: PlanStepResult.objects.create(
             plan=plan,
             step=step,

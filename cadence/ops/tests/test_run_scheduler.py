@@ -21,8 +21,8 @@ UTC = datetime.UTC
 #: Step 1 of the due plans falls due at 09:00 UTC this day; its reminder is owed from 08:45.
 DUE = datetime.datetime(2025, 11, 25, 9, 0, tzinfo=UTC)
 SUMMARY = re.compile(
-    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (\d+) plan\(s\) reminded, (\d+) reminder\(s\) delivered "
-    r"in \d+\.\d\d s$"
+    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \d+ plan\(s\) resumed, (\d+) plan\(s\) reminded, "
+    r"\d+ automated email\(s\) queued, (\d+) reminder\(s\) delivered in \d+\.\d\d s$"
 )
 
 

@@ -206,7 +206,10 @@ def test_a_celery_worker_process_runs_the_pass_over_redis(services, lead_plans, 
         assert f"Call {plan.contact.full_name} at {plan.company.name}" in mail
     log = log_path.read_text(errors="replace")
     assert "ops.scheduler_pass" in log and "succeeded" in log, _log_tail(log_path)
-    assert f"{DUE_PLANS} plan(s) reminded, {DUE_PLANS} reminder(s) delivered" in log
+    assert (
+        f"{DUE_PLANS} plan(s) reminded, 0 automated email(s) queued, {DUE_PLANS} reminder(s) "
+        "delivered" in log
+    )
     assert exit_code == 0, f"the worker did not stop cleanly:\n{_log_tail(log_path)}"
 
 
@@ -230,6 +233,12 @@ def test_the_task_runs_one_pass_and_reports_it(lead_plans):
     pass's summary."""
     due, _ = lead_plans
     summary = scheduler_pass_task()
-    assert summary.startswith(f"{DUE_PLANS} plan(s) reminded, {DUE_PLANS} reminder(s) delivered")
+    assert summary.startswith(
+        f"0 plan(s) resumed, {DUE_PLANS} plan(s) reminded, 0 automated email(s) queued, "
+        f"{DUE_PLANS} reminder(s) delivered"
+    )
     assert set(Reminder.objects.values_list("plan_id", flat=True)) == {p.pk for p in due}
-    assert scheduler_pass_task().startswith("0 plan(s) reminded, 0 reminder(s) delivered")
+    assert scheduler_pass_task().startswith(
+        "0 plan(s) resumed, 0 plan(s) reminded, 0 automated email(s) queued, 0 reminder(s) "
+        "delivered"
+    )

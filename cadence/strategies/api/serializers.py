@@ -92,7 +92,12 @@ class StrategySerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["automation_approved_at", "archived_at"]
+        # Automation is off until a manager approves it (approve-automation), whatever this says.
+        read_only_fields = [
+            "automation_requires_approval",
+            "automation_approved_at",
+            "archived_at",
+        ]
 
     def validate_steps(self, steps):
         if self.instance is not None:

@@ -1,0 +1,77 @@
+"""Admin for automated email: the outbox and inbound mail (histories the engine writes, viewed
+here and acted on through the API), suppressions and senders (edited here)."""
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from cadence.messaging.models import (
+    InboundMessage,
+    OutboundMessage,
+    SendCounter,
+    Sender,
+    Suppression,
+)
+
+TIMESTAMPS = ("created_at", "updated_at")
+
+
+class _ReadOnly(admin.ModelAdmin):
+    """Rows the engine moves through their states: a hand edit could send an email twice."""
+
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(OutboundMessage)
+class OutboundMessageAdmin(_ReadOnly):
+    list_display = ("created_at", "to_email", "subject", "status", "user", "send_after", "sent_at")
+    list_filter = ("status",)
+    list_select_related = ("user",)
+    search_fields = ("to_email", "subject", "message_id")
+    date_hierarchy = "created_at"
+
+
+@admin.register(InboundMessage)
+class InboundMessageAdmin(_ReadOnly):
+    list_display = ("created_at", "kind", "status", "from_address", "subject")
+    list_filter = ("kind", "status")
+    search_fields = ("from_address", "subject", "message_id")
+    date_hierarchy = "created_at"
+
+
+@admin.register(SendCounter)
+class SendCounterAdmin(_ReadOnly):
+    list_display = ("scope", "window_start", "count")
+    search_fields = ("scope",)
+
+
+@admin.register(Suppression)
+class SuppressionAdmin(admin.ModelAdmin):
+    list_display = ("email", "reason", "created_at", "created_by")
+    list_filter = ("reason",)
+    list_select_related = ("created_by",)
+    search_fields = ("email", "note")
+    autocomplete_fields = ("contact", "created_by")
+    readonly_fields = TIMESTAMPS
+    show_full_result_count = False
+
+
+@admin.register(Sender)
+class SenderAdmin(admin.ModelAdmin):
+    list_display = (
+        "user",
+        "daily_limit",
+        "hourly_limit",
+        "ramp_started_on",
+        "automation_paused_at",
+    )
+    list_select_related = ("user",)
+    search_fields = ("user__username", "user__display_name")
+    autocomplete_fields = ("user",)
+    readonly_fields = TIMESTAMPS
+    show_full_result_count = False

@@ -1,0 +1,169 @@
+from django.utils import timezone
+from rest_framework import serializers
+
+from cadence.messaging.limits import daily_limit
+from cadence.messaging.models import InboundMessage, OutboundMessage, Sender, Suppression
+from cadence.scheduling.zones import resolve_zone, to_local
+
+
+class OutboundMessageSerializer(serializers.ModelSerializer):
+    """An automated email in the outbox, as rendered when it was queued or sent."""
+
+    plan_id = serializers.UUIDField(read_only=True)
+    step_id = serializers.UUIDField(read_only=True, allow_null=True)
+    step_number = serializers.IntegerField(source="step.step_number", read_only=True, default=None)
+    strategy_id = serializers.UUIDField(read_only=True, allow_null=True)
+    contact_id = serializers.UUIDField(read_only=True, allow_null=True)
+    contact_name = serializers.CharField(source="contact.full_name", read_only=True, default="")
+    company_id = serializers.UUIDField(read_only=True)
+    company_name = serializers.CharField(source="company.name", read_only=True)
+    user_id = serializers.UUIDField(read_only=True)
+    activity_id = serializers.UUIDField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = OutboundMessage
+        fields = [
+            "outbound_message_id",
+            "plan_id",
+            "step_id",
+            "step_number",
+            "strategy_id",
+            "contact_id",
+            "contact_name",
+            "company_id",
+            "company_name",
+            "user_id",
+            "status",
+            "to_email",
+            "subject",
+            "body",
+            "error",
+            "send_after",
+            "send_now",
+            "handoff_at",
+            "sent_at",
+            "message_id",
+            "attempts",
+            "activity_id",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class OutboxConfirmSerializer(serializers.Serializer):
+    sent = serializers.BooleanField(
+        help_text="true: it arrived (recorded as sent); false: it did not (sent again)."
+    )
+
+
+class SuppressionSerializer(serializers.ModelSerializer):
+    contact_id = serializers.UUIDField(read_only=True, allow_null=True)
+    created_by_user_id = serializers.UUIDField(
+        source="created_by_id", read_only=True, allow_null=True
+    )
+    note = serializers.CharField(max_length=2000, allow_blank=True, required=False)
+
+    class Meta:
+        model = Suppression
+        fields = [
+            "suppression_id",
+            "email",
+            "reason",
+            "note",
+            "contact_id",
+            "created_by_user_id",
+            "created_at",
+        ]
+        read_only_fields = ["reason", "contact_id", "created_by_user_id", "created_at"]
+        # The case-insensitive uniqueness is the service's: adding an address twice keeps one.
+        validators = []
+
+
+class SenderSerializer(serializers.ModelSerializer):
+    user_id = serializers.UUIDField(read_only=True)
+    daily_limit = serializers.IntegerField(
+        min_value=0, max_value=100_000, allow_null=True, required=False
+    )
+    hourly_limit = serializers.IntegerField(
+        min_value=0, max_value=100_000, allow_null=True, required=False
+    )
+    ramp_start = serializers.IntegerField(
+        min_value=0, max_value=100_000, allow_null=True, required=False
+    )
+    ramp_step = serializers.IntegerField(
+        min_value=0, max_value=100_000, allow_null=True, required=False
+    )
+    postal_address = serializers.CharField(max_length=1000, allow_blank=True, required=False)
+    today_limit = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Sender
+        fields = [
+            "sender_id",
+            "user_id",
+            "daily_limit",
+            "hourly_limit",
+            "ramp_started_on",
+            "ramp_start",
+            "ramp_step",
+            "today_limit",
+            "postal_address",
+            "automation_paused_at",
+            "automation_paused_reason",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["automation_paused_at", "automation_paused_reason"]
+
+    def get_today_limit(self, sender) -> int:
+        today = to_local(timezone.now(), resolve_zone(sender.user.time_zone)).date()
+        return daily_limit(sender, today=today)
+
+
+class InboundMessageSerializer(serializers.ModelSerializer):
+    contact_id = serializers.UUIDField(read_only=True, allow_null=True)
+    plan_id = serializers.UUIDField(read_only=True, allow_null=True)
+    outbound_message_id = serializers.UUIDField(read_only=True, allow_null=True)
+    activity_id = serializers.UUIDField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = InboundMessage
+        fields = [
+            "inbound_message_id",
+            "message_id",
+            "source",
+            "kind",
+            "status",
+            "from_address",
+            "subject",
+            "text",
+            "note",
+            "outbound_message_id",
+            "contact_id",
+            "plan_id",
+            "activity_id",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class InboundRawSerializer(serializers.Serializer):
+    raw = serializers.CharField(
+        max_length=10 * 1024 * 1024, trim_whitespace=False, help_text="The RFC 822 message."
+    )
+
+
+class CapturedMailSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    subject = serializers.CharField()
+    from_address = serializers.CharField()
+    to = serializers.ListField(child=serializers.CharField())
+    date = serializers.CharField()
+    size = serializers.IntegerField()
+
+
+class CapturedMailDetailSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    headers = serializers.DictField(child=serializers.CharField())
+    body = serializers.CharField()

@@ -1,0 +1,272 @@
+"""What people do with automated email: approve a strategy's automation, send one message now,
+cancel or confirm one, keep the suppression list, unsubscribe."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from cadence.accounts.models import User
+from cadence.accounts.selectors import can_manage_user_work
+from cadence.core.errors import CadenceError, PermissionDeniedError
+from cadence.crm.models import Contact
+from cadence.messaging import outbox
+from cadence.messaging.choices import OutboundStatus, SuppressionReason
+from cadence.messaging.models import OutboundMessage, Sender, Suppression
+from cadence.plans import services as plan_services
+from cadence.strategies.models import ContactStrategy
+
+WAITING = (OutboundStatus.QUEUED, OutboundStatus.AWAITING_APPROVAL)
+
+
+def _may_act(actor: User, message: OutboundMessage) -> None:
+    if not can_manage_user_work(actor, message.user):
+        raise PermissionDeniedError("Only the sender, their manager or an admin may do this.")
+
+
+def _refresh(message: OutboundMessage) -> OutboundMessage:
+    return OutboundMessage.objects.select_related("plan", "step", "contact", "user").get(
+        pk=message.pk
+    )
+
+
+# -- Approval -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def strategy_approve_automation(*, strategy: ContactStrategy, actor: User) -> ContactStrategy:
+    """Turn a strategy's automated steps on; what waited for approval is queued."""
+    if not (actor.is_manager or actor.is_admin):
+        raise PermissionDeniedError("Only a manager or an admin may approve automation.")
+    now = timezone.now()
+    ContactStrategy.objects.filter(pk=strategy.pk).update(
+        automation_approved_at=now, automation_approved_by=actor, updated_at=now
+    )
+    OutboundMessage.objects.filter(
+        strategy=strategy, status=OutboundStatus.AWAITING_APPROVAL
+    ).update(status=OutboundStatus.QUEUED, error="", updated_at=now)
+    strategy.refresh_from_db()
+    return strategy
+
+
+@transaction.atomic
+def strategy_revoke_automation(*, strategy: ContactStrategy, actor: User) -> ContactStrategy:
+    """Turn automation off again; queued messages wait for a new approval."""
+    if not (actor.is_manager or actor.is_admin):
+        raise PermissionDeniedError("Only a manager or an admin may stop automation.")
+    now = timezone.now()
+    ContactStrategy.objects.filter(pk=strategy.pk).update(
+        automation_approved_at=None, automation_approved_by=None, updated_at=now
+    )
+    OutboundMessage.objects.filter(
+        strategy=strategy, status=OutboundStatus.QUEUED, send_now=False
+    ).update(status=OutboundStatus.AWAITING_APPROVAL, updated_at=now)
+    strategy.refresh_from_db()
+    return strategy
+
+
+# -- One message ----------------------------------------------------------------------------------
+
+
+def outbox_send_now(*, message: OutboundMessage, actor: User) -> OutboundMessage:
+    """Send a waiting message at once, without waiting for approval or the send window. The
+    opt-out, personalization and rate-limit checks still apply: over a limit it waits, and the
+    row says until when."""
+    _may_act(actor, message)
+    updated = OutboundMessage.objects.filter(pk=message.pk, status__in=WAITING).update(
+        status=OutboundStatus.QUEUED,
+        send_now=True,
+        send_after=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    if not updated:
+        raise CadenceError(
+            f"This email is {message.get_status_display().lower()}; only a queued or "
+            "unapproved one can be sent now.",
+            field="status",
+        )
+    outbox.outbox_send_one(message=message)
+    return _refresh(message)
+
+
+def outbox_cancel(*, message: OutboundMessage, actor: User) -> OutboundMessage:
+    """Do not send this message; the plan's step stays for the rep to do by hand."""
+    _may_act(actor, message)
+    updated = OutboundMessage.objects.filter(pk=message.pk, status__in=WAITING).update(
+        status=OutboundStatus.CANCELLED,
+        error=f"Cancelled by {actor}.",
+        updated_at=timezone.now(),
+    )
+    if not updated:
+        raise CadenceError(
+            f"This email is {message.get_status_display().lower()}; only a queued or "
+            "unapproved one can be cancelled.",
+            field="status",
+        )
+    return _refresh(message)
+
+
+def outbox_confirm(*, message: OutboundMessage, actor: User, sent: bool) -> OutboundMessage:
+    """Settle an uncertain message: it arrived (recorded as sent, the plan moves on) or it did
+    not (queued again, since a person has now said a second copy cannot be a duplicate)."""
+    _may_act(actor, message)
+    message = _refresh(message)
+    guard = OutboundMessage.objects.filter(pk=message.pk, status=OutboundStatus.UNCERTAIN)
+    if sent:
+        done = outbox.record_sent(
+            message,
+            subject=message.subject,
+            body=message.body,
+            message_id=message.message_id,
+            at=message.handoff_at or timezone.now(),
+            guard=guard,
+        )
+    else:
+        done = guard.update(
+            status=OutboundStatus.QUEUED,
+            send_now=True,
+            send_after=timezone.now(),
+            claim_token=None,
+            claimed_at=None,
+            handoff_at=None,
+            error="",
+            updated_at=timezone.now(),
+        )
+    if not done:
+        raise CadenceError("Only an uncertain email can be confirmed.", field="status")
+    return _refresh(message)
+
+
+def outbox_retry(*, message: OutboundMessage, actor: User) -> OutboundMessage:
+    """Queue a failed message again (after fixing the contact or the template)."""
+    _may_act(actor, message)
+    updated = OutboundMessage.objects.filter(pk=message.pk, status=OutboundStatus.FAILED).update(
+        status=OutboundStatus.QUEUED,
+        send_after=timezone.now(),
+        error="",
+        claim_token=None,
+        claimed_at=None,
+        handoff_at=None,
+        updated_at=timezone.now(),
+    )
+    if not updated:
+        raise CadenceError("Only a failed email can be tried again.", field="status")
+    return _refresh(message)
+
+
+# -- Suppressions and unsubscribing ---------------------------------------------------------------
+
+
+def _find_suppression(email: str) -> Suppression | None:
+    return (
+        Suppression.objects.annotate(address=Lower("email"))
+        .filter(address=email.strip().lower())
+        .first()
+    )
+
+
+@transaction.atomic
+def suppression_add(
+    *,
+    email: str,
+    reason: str = SuppressionReason.MANUAL,
+    actor: User | None = None,
+    contact: Contact | None = None,
+    note: str = "",
+) -> Suppression:
+    """Never email this address again. Adding one that exists keeps the first entry. Waiting
+    messages to the address are settled as suppressed at once."""
+    email = email.strip()
+    if not email or "@" not in email:
+        raise CadenceError("Give an email address.", field="email")
+    existing = _find_suppression(email)
+    if existing is None:
+        try:
+            with transaction.atomic():
+                existing = Suppression.objects.create(
+                    email=email, reason=reason, created_by=actor, contact=contact, note=note
+                )
+        except IntegrityError:
+            existing = _find_suppression(email)
+    OutboundMessage.objects.annotate(address=Lower("to_email")).filter(
+        address=email.lower(), status__in=WAITING
+    ).update(
+        status=OutboundStatus.SUPPRESSED,
+        error="The address is on the suppression list.",
+        updated_at=timezone.now(),
+    )
+    return existing
+
+
+def suppression_remove(*, suppression: Suppression, actor: User) -> None:
+    """Allow email to an address again. A recipient's own unsubscribe or complaint can only be
+    lifted by an admin: it is their word, not ours."""
+    recipients_word = (SuppressionReason.UNSUBSCRIBED, SuppressionReason.COMPLAINED)
+    if suppression.reason in recipients_word and not actor.is_admin:
+        raise PermissionDeniedError("The recipient asked for this; only an admin may lift it.")
+    if not (actor.is_admin or actor.is_manager):
+        raise PermissionDeniedError("Only a manager or an admin may lift a suppression.")
+    suppression.delete()
+
+
+@transaction.atomic
+def contact_unsubscribe(*, contact: Contact, at: datetime.datetime | None = None) -> None:
+    """The contact asked to hear no more: opted out, address suppressed, every active plan
+    ended (opted out), every waiting message settled. Safe to repeat."""
+    at = at or timezone.now()
+    plan_services.contact_opt_out(contact=contact, at=at)
+    if contact.email:
+        suppression_add(
+            email=contact.email,
+            reason=SuppressionReason.UNSUBSCRIBED,
+            contact=contact,
+            note="Unsubscribed through the link in an email.",
+        )
+    OutboundMessage.objects.filter(contact=contact, status__in=WAITING).update(
+        status=OutboundStatus.SUPPRESSED, error="The contact opted out.", updated_at=at
+    )
+
+
+# -- Senders --------------------------------------------------------------------------------------
+
+SENDER_LIMIT_FIELDS = ("daily_limit", "hourly_limit", "ramp_start", "ramp_step", "ramp_started_on")
+
+
+def sender_update(*, sender: Sender, actor: User, data: dict) -> Sender:
+    """Change a sender's settings: the postal address is theirs to set; limits and the ramp are
+    set by their manager or an admin."""
+    if not can_manage_user_work(actor, sender.user):
+        raise PermissionDeniedError("You may not change this sender.")
+    if any(name in data for name in SENDER_LIMIT_FIELDS) and not (
+        actor.is_admin or actor.is_manager
+    ):
+        raise PermissionDeniedError("Only a manager or an admin may change sending limits.")
+    for name, value in data.items():
+        setattr(sender, name, value)
+    sender.full_clean()
+    sender.save()
+    return sender
+
+
+def sender_pause_automation(*, sender: Sender, reason: str) -> bool:
+    """Stop a sender's automated sends until someone resumes them; True if this paused it."""
+    return bool(
+        Sender.objects.filter(pk=sender.pk, automation_paused_at__isnull=True).update(
+            automation_paused_at=timezone.now(),
+            automation_paused_reason=reason,
+            updated_at=timezone.now(),
+        )
+    )
+
+
+def sender_resume_automation(*, sender: Sender, actor: User) -> Sender:
+    if not can_manage_user_work(actor, sender.user):
+        raise PermissionDeniedError("You may not change this sender.")
+    Sender.objects.filter(pk=sender.pk).update(
+        automation_paused_at=None, automation_paused_reason="", updated_at=timezone.now()
+    )
+    sender.refresh_from_db()
+    return sender
