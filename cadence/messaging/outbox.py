@@ -34,6 +34,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from cadence.activities.choices import ActivityType, Direction, Outcome
+from cadence.activities.models import Activity
+from cadence.core.services import rows_update
 from cadence.crm.choices import EmailStatus
 from cadence.crm.models import Contact
 from cadence.messaging import limits
@@ -110,7 +112,7 @@ def _queue_one(plan: LeadContactPlan, *, now: datetime.datetime) -> int:
     refusal = _recipient_refusal(contact)
     rendered = None
     if refusal is None:
-        rendered = _render(plan, plan.current_step, contact)
+        rendered = _render(plan, plan.current_step, contact, link=unsubscribe_url(contact))
         row.subject, row.body = rendered.subject[:998], rendered.body
         if not rendered.ok:
             row.status, row.error = OutboundStatus.FAILED, _problems_text(rendered)
@@ -126,7 +128,9 @@ def _queue_one(plan: LeadContactPlan, *, now: datetime.datetime) -> int:
     return 1
 
 
-def _recipient_refusal(contact: Contact | None) -> tuple[str, str] | None:
+def _recipient_refusal(
+    contact: Contact | None, *, suppressed: set[str] | None = None
+) -> tuple[str, str] | None:
     """Why no email may go to this lead at all, as the (status, reason) to settle on."""
     if contact is None:
         return OutboundStatus.FAILED, "The plan targets a company, not a person: no one to email."
@@ -136,7 +140,8 @@ def _recipient_refusal(contact: Contact | None) -> tuple[str, str] | None:
         return OutboundStatus.SUPPRESSED, "The contact's email address bounced."
     if not contact.email:
         return OutboundStatus.FAILED, "The contact has no email address."
-    if is_suppressed(contact.email):
+    address = contact.email.strip().lower()
+    if address in suppressed if suppressed is not None else is_suppressed(address):
         return OutboundStatus.SUPPRESSED, "The address is on the suppression list."
     return None
 
@@ -149,11 +154,11 @@ def is_suppressed(email: str) -> bool:
     )
 
 
-def _render(plan: LeadContactPlan, step, contact: Contact) -> RenderedMessage:
+def _render(plan: LeadContactPlan, step, contact: Contact, *, link: str) -> RenderedMessage:
     context = template_context(
         contact=contact, company=plan.company, user=plan.user, plan=plan, step=step
     )
-    context["unsubscribe_url"] = unsubscribe_url(contact)
+    context["unsubscribe_url"] = link
     return render_message(step.subject_template, step.description_template, context)
 
 
@@ -237,8 +242,8 @@ def outbox_send_due(
             claimed = _claim(now=now or timezone.now(), size=size)
             if not claimed:
                 break
-            for row in claimed:
-                _process(row, now=now, mail=mail, report=report)
+            if not _send_batch(claimed, now=now, mail=mail, report=report):
+                break  # the mail server cannot be reached: the rest waits for the next round
     finally:
         mail.close()
     return report
@@ -253,7 +258,7 @@ def outbox_send_one(
     if claimed:
         mail = get_connection()
         try:
-            _process(claimed[0], now=now, mail=mail, report=report)
+            _send_batch(claimed, now=now, mail=mail, report=report)
         finally:
             mail.close()
     return report
@@ -282,11 +287,10 @@ def _claim(*, now: datetime.datetime, size: int, only=None) -> list[OutboundMess
         OutboundMessage.objects.filter(claim_token=token, status=OutboundStatus.SENDING)
         .select_related(
             "plan__strategy",
-            "plan__current_step",
             "plan__company",
             "plan__user",
             "step",
-            "contact",
+            "contact__company",
             "user",
         )
         .order_by("send_after")
@@ -297,6 +301,74 @@ def _mine(row: OutboundMessage, *statuses: str):
     return OutboundMessage.objects.filter(
         pk=row.pk, claim_token=row.claim_token, status__in=statuses or [OutboundStatus.SENDING]
     )
+
+
+class _Batch:
+    """What the checks of a batch need, read once for all its rows."""
+
+    def __init__(self, rows: list[OutboundMessage]):
+        users = {row.user_id: row.user for row in rows}
+        self.senders = {s.user_id: s for s in Sender.objects.filter(user_id__in=users)}
+        addresses = {row.contact.email.strip().lower() for row in rows if row.contact}
+        self.suppressed = set(
+            Suppression.objects.annotate(address=Lower("email"))
+            .filter(address__in=addresses)
+            .values_list("address", flat=True)
+        )
+        self.touches: dict = {}
+
+    def sender(self, user) -> Sender:
+        if user.pk not in self.senders:
+            self.senders[user.pk] = sender_for(user)
+        sender = self.senders[user.pk]
+        sender.user = user
+        return sender
+
+    def touches_by_hand(self, company_id, now) -> int:
+        if company_id not in self.touches:
+            self.touches[company_id] = limits.touches_by_hand(company_id=company_id, now=now)
+        return self.touches[company_id]
+
+
+@dataclass
+class _Ready:
+    """A checked, rendered, counted message, ready to hand to the mail server."""
+
+    row: OutboundMessage
+    message: EmailMessage
+    sent_at: datetime.datetime | None = None
+    esp_message_id: str = ""
+
+
+def _send_batch(
+    rows: list[OutboundMessage], *, now: datetime.datetime | None, mail, report: SendReport
+) -> bool:
+    """Check, render and count every claimed row, hand each to the mail server, then record
+    the sent ones together. Returns False when the mail server could not be reached."""
+    moment = now or timezone.now()
+    batch = _Batch(rows)
+    ready = [item for row in rows if (item := _prepare(row, batch, now=moment, report=report))]
+    sent: list[_Ready] = []
+    reachable = True
+    try:
+        for index, item in enumerate(ready):
+            outcome = _hand_over(item, mail=mail, now=moment, report=report)
+            if outcome == "sent":
+                sent.append(item)
+            elif outcome == "stop":
+                reachable = False
+                for rest in ready[index + 1 :]:
+                    _release(
+                        rest.row,
+                        report=report,
+                        until=moment + TEMPORARY_RETRY,
+                        why="The mail server could not be reached; it goes again later.",
+                    )
+                break
+    finally:
+        # Whatever stopped the loop, what did go out is recorded now.
+        _record(sent, report=report)
+    return reachable
 
 
 def _settle(row: OutboundMessage, status: str, error: str, report: SendReport) -> None:
@@ -337,29 +409,27 @@ def _release(
 
 
 def sender_for(user) -> Sender:
-    sender = Sender.objects.filter(user=user).select_related("user").first()
+    sender = Sender.objects.filter(user=user).first()
     if sender is None:
         today = to_local(timezone.now(), resolve_zone(user.time_zone)).date()
         sender, _ = Sender.objects.get_or_create(user=user, defaults={"ramp_started_on": today})
     return sender
 
 
-def _process(
-    row: OutboundMessage, *, now: datetime.datetime | None, mail, report: SendReport
-) -> None:
-    now = now or timezone.now()
+def _prepare(
+    row: OutboundMessage, batch: _Batch, *, now: datetime.datetime, report: SendReport
+) -> _Ready | None:
+    """Every check before a send, in order; a row that may not go now is settled or given back
+    here, before anything reaches the mail server."""
     plan, contact, step = row.plan, row.contact, row.step
     if plan.status not in RUNNING_STATUSES or step is None or plan.current_step_id != step.pk:
         _settle(row, OutboundStatus.CANCELLED, "The plan moved on before it was sent.", report)
-        return
-    if contact is not None:
-        contact.refresh_from_db(fields=["opted_out", "email_status", "email"])
-    refusal = _recipient_refusal(contact)
+        return None
+    refusal = _recipient_refusal(contact, suppressed=batch.suppressed)
     if refusal is not None:
         _settle(row, refusal[0], refusal[1], report)
-        return
-    sender = sender_for(row.user)
-    sender.user = row.user
+        return None
+    sender = batch.sender(row.user)
     if not row.send_now:
         if not automation_approved(plan.strategy):
             _release(
@@ -369,7 +439,7 @@ def _process(
                 why="The strategy's automation awaits a manager's approval.",
                 status=OutboundStatus.AWAITING_APPROVAL,
             )
-            return
+            return None
         if sender.automation_paused_at is not None:
             _release(
                 row,
@@ -377,7 +447,7 @@ def _process(
                 until=now + PAUSED_RETRY,
                 why=f"The sender's automation is paused: {sender.automation_paused_reason}",
             )
-            return
+            return None
         strategy = plan.strategy
         opens = fit_send_window(
             now,
@@ -387,14 +457,15 @@ def _process(
         )
         if opens > now:
             _release(row, report=report, until=opens, why="Outside the send window.")
-            return
-    rendered = _render(plan, step, contact)
+            return None
+    link = unsubscribe_url(contact)
+    rendered = _render(plan, step, contact, link=link)
     if not rendered.ok:
         _settle(row, OutboundStatus.FAILED, _problems_text(rendered), report)
-        return
+        return None
     if not row.user.email:
         _settle(row, OutboundStatus.FAILED, "The sender has no email address.", report)
-        return
+        return None
     postal = sender.postal_address or settings.CADENCE_POSTAL_ADDRESS
     if not postal.strip():
         _settle(
@@ -403,39 +474,60 @@ def _process(
             "No postal address for the footer: set the sender's or CADENCE_POSTAL_ADDRESS.",
             report,
         )
-        return
+        return None
     windows = limits.send_windows(
-        sender=sender, to_email=contact.email, company_id=row.company_id, now=now
+        sender=sender,
+        to_email=contact.email,
+        company_id=row.company_id,
+        now=now,
+        by_hand=batch.touches_by_hand(row.company_id, now),
     )
     try:
         limits.reserve(windows)
     except limits.OverLimit as over:
         _release(row, report=report, until=over.retry_at, why=over.reason)
-        return
-    message = _build(row, rendered, contact=contact, postal=postal, mail=mail)
+        return None
+    return _Ready(row, _build(row, rendered, contact=contact, postal=postal, link=link))
+
+
+def _hand_over(item: _Ready, *, mail, now: datetime.datetime, report: SendReport) -> str:
+    """Give one message to the mail server: ``sent``, ``done`` (settled otherwise) or ``stop``
+    (the connection is gone; send nothing more this round)."""
+    row, message = item.row, item.message
+    try:
+        mail.open()
+    except Exception as exc:
+        # Nothing was handed over: the row waits, untouched.
+        logger.warning("Outbox: mail server unreachable: %s", exc)
+        _release(row, report=report, until=now + TEMPORARY_RETRY, why=f"Mail server: {exc}")
+        return "stop"
+    message.connection = mail
+    row.handoff_at = timezone.now()
+    row.message_id = message.extra_headers["Message-ID"]
+    row.to_email, row.subject, row.body = message.to[0], message.subject, message.body
     handed = _mine(row).update(
-        handoff_at=timezone.now(),
-        message_id=message.extra_headers["Message-ID"],
-        to_email=contact.email,
-        subject=message.subject,
-        body=message.body,
+        handoff_at=row.handoff_at,
+        message_id=row.message_id,
+        to_email=row.to_email,
+        subject=row.subject,
+        body=row.body,
         error="",
         updated_at=timezone.now(),
     )
     if not handed:
-        return  # reclaimed by another pass after the timeout: it is theirs now
+        return "done"  # reclaimed by another pass after the timeout: it is theirs now
     try:
         accepted = message.send()
     except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as exc:
         _refused(row, exc, report, now=now)
-        return
+        return "done"
     except smtplib.SMTPResponseException as exc:
         _refused(row, exc, report, now=now)
-        return
+        return "done"
     except (smtplib.SMTPConnectError, ConnectionRefusedError, socket.gaierror) as exc:
         # Refused before a conversation began: nothing can have been accepted.
         _release(row, report=report, until=now + TEMPORARY_RETRY, why=f"Mail server: {exc}")
-        return
+        return "stop"
     except Exception as exc:
         logger.warning("Outbox %s: send interrupted", row.pk, exc_info=True)
         _mine(row).update(
@@ -445,22 +537,16 @@ def _process(
         )
         report.uncertain += 1
         report.lines.append(f"{row.pk} uncertain: {exc}")
-        return
+        mail.close()
+        return "stop"
     if accepted != 1:
         _settle_after_handoff(row, OutboundStatus.FAILED, "The mail backend took no message.")
         report.failed += 1
-        return
+        return "done"
+    item.sent_at = timezone.now()
     esp_id = getattr(getattr(message, "anymail_status", None), "message_id", None) or ""
-    record_sent(
-        row,
-        subject=message.subject,
-        body=message.body,
-        message_id=message.extra_headers["Message-ID"],
-        esp_message_id=str(esp_id),
-        at=timezone.now(),
-    )
-    report.sent += 1
-    report.lines.append(f"{row.pk} sent to {contact.email}: {message.subject}")
+    item.esp_message_id = str(esp_id)[:255]
+    return "sent"
 
 
 def _settle_after_handoff(row: OutboundMessage, status: str, error: str) -> None:
@@ -492,9 +578,8 @@ def _refused(row: OutboundMessage, exc: Exception, report: SendReport, *, now) -
     _tell_user(row, "An automated email was refused", detail)
 
 
-def _build(row: OutboundMessage, rendered: RenderedMessage, *, contact, postal: str, mail):
+def _build(row: OutboundMessage, rendered: RenderedMessage, *, contact, postal: str, link: str):
     user = row.user
-    link = unsubscribe_url(contact)
     name = user.display_name or user.get_full_name() or user.username
     domain = user.email.rpartition("@")[2] or "cadence.local"
     footer = (
@@ -506,7 +591,6 @@ def _build(row: OutboundMessage, rendered: RenderedMessage, *, contact, postal: 
         body=rendered.body.rstrip() + footer,
         from_email=formataddr((name, user.email)),
         to=[contact.email],
-        connection=mail,
         headers={
             "Message-ID": make_msgid(domain=domain),
             "List-Unsubscribe": f"<{link}>",
@@ -516,49 +600,83 @@ def _build(row: OutboundMessage, rendered: RenderedMessage, *, contact, postal: 
     )
 
 
+def _record(items: list[_Ready], *, report: SendReport) -> None:
+    """Record sent messages: each row marked sent (if it is still this worker's, or was found
+    uncertain while its send was finishing: then it did go), its Activity logged and its plan
+    advanced, all in one transaction."""
+    if not items:
+        return
+    recorded = record_sent(
+        [(item.row, item.sent_at, item.esp_message_id) for item in items],
+        statuses=(OutboundStatus.SENDING, OutboundStatus.UNCERTAIN),
+        claimed=True,
+    )
+    report.sent += len(recorded)
+    for row in recorded:
+        report.lines.append(f"{row.pk} sent to {row.to_email}: {row.subject}")
+
+
 @transaction.atomic
 def record_sent(
-    row: OutboundMessage,
+    sends: list[tuple[OutboundMessage, datetime.datetime, str]],
     *,
-    subject: str,
-    body: str,
-    message_id: str,
-    at: datetime.datetime,
-    esp_message_id: str = "",
-    guard=None,
-) -> bool:
-    """Mark the row sent, log the Activity and advance the plan, together. ``guard`` is the
-    row's expected state (by default: still claimed by this worker, or found uncertain while
-    this send was still finishing, in which case it did go)."""
-    if guard is None:
-        guard = _mine(row, OutboundStatus.SENDING, OutboundStatus.UNCERTAIN)
-    done = guard.update(
-        status=OutboundStatus.SENT,
-        sent_at=at,
-        esp_message_id=esp_message_id[:255],
-        error="",
-        claim_token=None,
-        updated_at=timezone.now(),
+    statuses: tuple[str, ...],
+    claimed: bool,
+) -> list[OutboundMessage]:
+    """Mark rows in ``statuses`` (and still holding their claim, if ``claimed``) as sent at the
+    given times, log their Activities (Email, Sent, with the Message-ID) and advance their
+    plans. Returns the rows recorded."""
+    by_pk = {row.pk: (row, at, esp_id) for row, at, esp_id in sends}
+    guard = OutboundMessage.objects.filter(pk__in=by_pk, status__in=statuses)
+    if connection.vendor == "postgresql":
+        guard = guard.select_for_update()
+    current = dict(guard.values_list("pk", "claim_token"))
+    rows = [
+        row
+        for row, _, _ in sends
+        if row.pk in current and (not claimed or current[row.pk] == row.claim_token)
+    ]
+    done = []
+    for row in rows:
+        _, at, _ = by_pk[row.pk]
+        activity = Activity(
+            company_id=row.company_id,
+            contact_id=row.contact_id,
+            user_id=row.user_id,
+            activity_type=ActivityType.EMAIL,
+            direction=Direction.OUTBOUND,
+            outcome=Outcome.SENT,
+            subject=row.subject[:255],
+            description=row.body,
+            occurred_at=at,
+            plan_id=row.plan_id,
+            step_id=row.step_id,
+            message_id=row.message_id,
+        )
+        activity.user = row.user
+        done.append(plan_services.StepDone(plan_id=row.plan_id, step=row.step, activity=activity))
+    activities = plan_services.steps_log_done(done=done)
+    now = timezone.now()
+    for row, activity in zip(rows, activities, strict=True):
+        _, at, esp_id = by_pk[row.pk]
+        row.status = OutboundStatus.SENT
+        row.sent_at = at
+        row.esp_message_id = esp_id or row.esp_message_id
+        row.activity = activity
+        row.error = ""
+        row.claim_token = None
+        row.updated_at = now
+    rows_update(
+        model=OutboundMessage,
+        objs=rows,
+        fields=[
+            "status",
+            "sent_at",
+            "esp_message_id",
+            "activity",
+            "error",
+            "claim_token",
+            "updated_at",
+        ],
     )
-    if not done:
-        return False
-    fields = {
-        "plan": row.plan,
-        "contact": row.contact,
-        "user": row.user,
-        "activity_type": ActivityType.EMAIL,
-        "direction": Direction.OUTBOUND,
-        "outcome": Outcome.SENT,
-        "subject": subject[:255],
-        "description": body,
-        "occurred_at": at,
-        "message_id": message_id,
-    }
-    try:
-        with transaction.atomic():
-            activity = plan_services.activity_log(actor=row.user, step=row.step, **fields)
-    except plan_services.PlanStateError:
-        # The plan was paused or moved on while the email went out: it went all the same.
-        activity = plan_services.activity_log(actor=row.user, **fields)
-    OutboundMessage.objects.filter(pk=row.pk).update(activity=activity)
-    return True
+    return rows

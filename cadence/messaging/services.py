@@ -114,18 +114,16 @@ def outbox_confirm(*, message: OutboundMessage, actor: User, sent: bool) -> Outb
     not (queued again, since a person has now said a second copy cannot be a duplicate)."""
     _may_act(actor, message)
     message = _refresh(message)
-    guard = OutboundMessage.objects.filter(pk=message.pk, status=OutboundStatus.UNCERTAIN)
     if sent:
         done = outbox.record_sent(
-            message,
-            subject=message.subject,
-            body=message.body,
-            message_id=message.message_id,
-            at=message.handoff_at or timezone.now(),
-            guard=guard,
+            [(message, message.handoff_at or timezone.now(), "")],
+            statuses=(OutboundStatus.UNCERTAIN,),
+            claimed=False,
         )
     else:
-        done = guard.update(
+        done = OutboundMessage.objects.filter(
+            pk=message.pk, status=OutboundStatus.UNCERTAIN
+        ).update(
             status=OutboundStatus.QUEUED,
             send_now=True,
             send_after=timezone.now(),

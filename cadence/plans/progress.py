@@ -89,15 +89,21 @@ def record_step(
     activity=None,
 ) -> PlanStepResult:
     return PlanStepResult.objects.create(
-        plan=plan,
-        step=step,
-        step_number=step.step_number,
-        result=result,
-        due_at=plan.next_step_due_date if plan.current_step_id == step.pk else None,
-        completed_at=at,
-        activity=activity,
-        user=user,
+        **step_result_fields(plan, step, result=result, at=at, user=user, activity=activity)
     )
+
+
+def step_result_fields(plan, step, *, result: str, at, user, activity=None) -> dict:
+    return {
+        "plan": plan,
+        "step": step,
+        "step_number": step.step_number,
+        "result": result,
+        "due_at": plan.next_step_due_date if plan.current_step_id == step.pk else None,
+        "completed_at": at,
+        "activity": activity,
+        "user": user,
+    }
 
 
 def move_to(plan: LeadContactPlan, step: StrategyStep | None, *, at: datetime.datetime) -> None:

@@ -8,7 +8,10 @@ cannot move a plan twice.
 from __future__ import annotations
 
 import datetime
+import uuid
+from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -18,7 +21,7 @@ from cadence.activities import services as activity_services
 from cadence.activities.choices import Outcome
 from cadence.activities.models import Activity
 from cadence.core.errors import CadenceError
-from cadence.core.services import model_update
+from cadence.core.services import model_update, rows_update
 from cadence.crm.choices import EmailStatus
 from cadence.crm.models import Company, Contact
 from cadence.plans import progress
@@ -31,7 +34,7 @@ from cadence.plans.choices import (
     PlanStatus,
     StepResult,
 )
-from cadence.plans.models import LeadContactPlan
+from cadence.plans.models import LeadContactPlan, PlanStepResult
 from cadence.strategies import services as strategy_services
 from cadence.strategies.models import ContactStrategy, StrategyStep
 
@@ -337,6 +340,84 @@ def activity_log(*, actor: User, skip_to: bool = False, **fields) -> Activity:
         progress.save_progress(plan)
     _apply_exit_rules(activity)
     return activity
+
+
+@dataclass(frozen=True)
+class StepDone:
+    """One plan's current step done by an activity not yet saved (see ``steps_log_done``)."""
+
+    plan_id: uuid.UUID
+    step: StrategyStep
+    activity: Activity
+
+
+@transaction.atomic
+def steps_log_done(*, done: Sequence[StepDone]) -> list[Activity]:
+    """Save many activities that each do their plan's current step, and advance the plans, in
+    a few statements: the bulk form of ``activity_log`` for the outbox, which records a batch of
+    sent emails at once. The rules are ``activity_log``'s (the step is recorded, the plan moves
+    to its next step not yet done, or completes); an activity whose plan is no longer waiting on
+    its step (paused, ended, moved on meanwhile) is saved without the step. Outcomes that end
+    plans are not for this path: it is only given outcome Sent."""
+    if not done:
+        return []
+    plans = {
+        plan.pk: plan
+        for plan in LeadContactPlan.objects.select_for_update(of=("self",))
+        .select_related("strategy", "user")
+        .filter(pk__in={d.plan_id for d in done})
+    }
+    done_ids: dict = defaultdict(set)
+    for plan_id, step_id in PlanStepResult.objects.filter(
+        plan_id__in=plans, step__isnull=False
+    ).values_list("plan_id", "step_id"):
+        done_ids[plan_id].add(step_id)
+    steps: dict = defaultdict(list)
+    strategy_ids = {plan.strategy_id for plan in plans.values() if plan.strategy_id}
+    for step in StrategyStep.objects.filter(strategy_id__in=strategy_ids).order_by("step_number"):
+        steps[step.strategy_id].append(step)
+    now = timezone.now()
+    results, advanced = [], []
+    for item in done:
+        activity, step = item.activity, item.step
+        plan = plans.get(item.plan_id)
+        waiting = (
+            plan is not None
+            and plan.status in RUNNING_STATUSES
+            and plan.current_step_id == step.pk
+            and step.pk not in done_ids[plan.pk]
+        )
+        if not waiting:
+            activity.step = None
+            continue
+        activity.plan = plan
+        at = activity.occurred_at
+        results.append(
+            PlanStepResult(
+                **progress.step_result_fields(
+                    plan,
+                    step,
+                    result=StepResult.COMPLETED,
+                    at=at,
+                    user=activity.user,
+                    activity=activity,
+                )
+            )
+        )
+        done_ids[plan.pk].add(step.pk)
+        following = (
+            s
+            for s in steps[plan.strategy_id]
+            if s.step_number > step.step_number and s.pk not in done_ids[plan.pk]
+        )
+        progress.move_to(plan, next(following, None), at=at)
+        plan.updated_at = now
+        advanced.append(plan)
+    activities = Activity.objects.bulk_create([item.activity for item in done])
+    PlanStepResult.objects.bulk_create(results)
+    rows_update(model=LeadContactPlan, objs=advanced, fields=progress.PLAN_FIELDS)
+    progress.retire_stale_reminders([plan.pk for plan in advanced])
+    return activities
 
 
 def _check_step_can_be_done(plan: LeadContactPlan, step: StrategyStep, *, skip_to: bool) -> None:

@@ -284,18 +284,23 @@ def _uses_lead(tree: nodes.Template) -> bool:
     return any(name.name in _LEAD_NAMES for name in tree.find_all(nodes.Name))
 
 
+@functools.lru_cache(maxsize=512)
+def _strict_compiled(source: str):
+    tree = _strict_env.parse(source)
+    return tree, _strict_env.from_string(tree)
+
+
 def _render_checked(label: str, source: str, context: dict, problems: list[str]):
     """Render one part for sending, noting each placeholder that came out empty; returns the
     text and the parsed tree (``None`` when the template could not be parsed)."""
     try:
-        tree = _strict_env.parse(source)
+        tree, template = _strict_compiled(source)
     except TemplateSyntaxError as exc:
         problems.append(f"{label}, line {exc.lineno}: {exc.message}")
         return "", None
     empty: list = []
     token = _empty_outputs.set(empty)
     try:
-        template = _strict_env.from_string(tree)
         text = _render_template_bounded(template, context)
     except RenderLimitError as exc:
         problems.append(f"{label}: {exc.message}")
