@@ -54,6 +54,10 @@ logger = logging.getLogger(__name__)
 
 #: While a sender's automation is paused, its messages look again this much later.
 PAUSED_RETRY = datetime.timedelta(hours=1)
+#: Sent messages are recorded this many at a time: recording together is what makes a batch
+#: fast, and a worker killed meanwhile leaves at most this many sent but unrecorded
+#: (``uncertain``) rows for a person to confirm.
+RECORD_EVERY = 10
 #: A mail server that refuses for now (4xx) is tried again this much later.
 TEMPORARY_RETRY = datetime.timedelta(minutes=10)
 
@@ -355,6 +359,9 @@ def _send_batch(
             outcome = _hand_over(item, mail=mail, now=moment, report=report)
             if outcome == "sent":
                 sent.append(item)
+                if len(sent) >= RECORD_EVERY:
+                    _record(sent, report=report)
+                    sent = []
             elif outcome == "stop":
                 reachable = False
                 for rest in ready[index + 1 :]:
