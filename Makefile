@@ -79,3 +79,22 @@ bench: setup
 		$(MANAGE) bench_scheduler --plans $(BENCH_PLANS) $(BENCH_ARGS); \
 		status=$$?; rm -f $(BENCH_SQLITE) $(BENCH_SQLITE)-wal $(BENCH_SQLITE)-shm; exit $$status; \
 	fi
+
+# The sending benchmark (docs/benchmarks.md): one worker sending BENCH_MESSAGES automated emails
+# to a local SMTP sink, beside a plain smtplib loop. SQLite file under var/ by default, removed
+# afterwards; BENCH_DATABASE_URL as above for PostgreSQL (it must hold no queued email).
+.PHONY: bench-outbox
+BENCH_MESSAGES ?= 2000
+BENCH_OUTBOX_SQLITE := $(CURDIR)/var/bench-outbox.sqlite3
+bench-outbox: setup
+	@if [ -n "$(BENCH_DATABASE_URL)" ]; then \
+		export DATABASE_URL="$(BENCH_DATABASE_URL)"; \
+		$(MANAGE) migrate --noinput -v0 && \
+		$(MANAGE) bench_outbox --messages $(BENCH_MESSAGES) $(BENCH_ARGS); \
+	else \
+		rm -f $(BENCH_OUTBOX_SQLITE) $(BENCH_OUTBOX_SQLITE)-wal $(BENCH_OUTBOX_SQLITE)-shm; \
+		export DATABASE_URL="sqlite:///$(BENCH_OUTBOX_SQLITE)"; \
+		$(MANAGE) migrate --noinput -v0 && \
+		$(MANAGE) bench_outbox --messages $(BENCH_MESSAGES) $(BENCH_ARGS); \
+		status=$$?; rm -f $(BENCH_OUTBOX_SQLITE) $(BENCH_OUTBOX_SQLITE)-wal $(BENCH_OUTBOX_SQLITE)-shm; exit $$status; \
+	fi

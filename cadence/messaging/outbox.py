@@ -57,7 +57,7 @@ PAUSED_RETRY = datetime.timedelta(hours=1)
 #: Sent messages are recorded this many at a time: recording together is what makes a batch
 #: fast, and a worker killed meanwhile leaves at most this many sent but unrecorded
 #: (``uncertain``) rows for a person to confirm.
-RECORD_EVERY = 10
+RECORD_EVERY = 20
 #: A mail server that refuses for now (4xx) is tried again this much later.
 TEMPORARY_RETRY = datetime.timedelta(minutes=10)
 
@@ -288,7 +288,7 @@ def _claim(*, now: datetime.datetime, size: int, only=None) -> list[OutboundMess
             updated_at=timezone.now(),
         )
     return list(
-        OutboundMessage.objects.filter(claim_token=token, status=OutboundStatus.SENDING)
+        OutboundMessage.objects.filter(pk__in=ids, claim_token=token, status=OutboundStatus.SENDING)
         .select_related(
             "plan__strategy",
             "plan__company",

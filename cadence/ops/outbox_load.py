@@ -22,19 +22,22 @@ CONTACTS_PER_COMPANY = 10
 
 @dataclass(frozen=True)
 class Workload:
+    user_id: object
     queued: int
     seconds: float
 
 
-def seed_outbox(*, messages: int, log=print) -> Workload:
-    """Queue ``messages`` automated emails, due now, spread over many recipient domains so no
-    per-domain limit is in the way. Refuses to run twice on one database."""
+def seed_outbox(*, messages: int, label: str = "", log=print) -> Workload:
+    """Queue ``messages`` automated emails, due now, from a new sender (named by ``label``) to
+    new contacts spread over many recipient domains, so no per-domain limit is in the way."""
     started = timezone.now()
-    if User.objects.filter(username=USERNAME).exists():
-        raise ValueError("This database holds an outbox workload already; use a fresh one.")
+    username = f"{USERNAME}-{label}" if label else USERNAME
+    if User.objects.filter(username=username).exists():
+        raise ValueError(f"This database holds the workload {username!r} already.")
+    tag = f"{label}-" if label else ""
     with transaction.atomic():
         user = User.objects.create_user(
-            USERNAME,
+            username,
             email="load@sender.example",
             password=None,
             display_name="Load Sender",
@@ -49,7 +52,7 @@ def seed_outbox(*, messages: int, log=print) -> Workload:
             postal_address="Cadence Load Test, 1 Bench Street, Testville",
         )
         strategy = ContactStrategy.objects.create(
-            name="Outbox load", created_by=user, automation_approved_at=started
+            name=f"Outbox load {label}".strip(), created_by=user, automation_approved_at=started
         )
         StrategyStep.objects.create(
             strategy=strategy,
@@ -68,7 +71,12 @@ def seed_outbox(*, messages: int, log=print) -> Workload:
             strategy=strategy, step_number=2, delay_days=3, activity_type="Call"
         )
         companies = Company.objects.bulk_create(
-            Company(name=f"Load Co {n}", domain=f"load{n}.example", owner=user, time_zone="UTC")
+            Company(
+                name=f"Load Co {tag}{n}",
+                domain=f"{tag}load{n}.example",
+                owner=user,
+                time_zone="UTC",
+            )
             for n in range(-(-messages // CONTACTS_PER_COMPANY))
         )
         contacts = Contact.objects.bulk_create(
@@ -76,7 +84,7 @@ def seed_outbox(*, messages: int, log=print) -> Workload:
                 company=companies[n // CONTACTS_PER_COMPANY],
                 first_name=f"Lead{n}",
                 last_name="Load",
-                email=f"lead{n}@load{n // CONTACTS_PER_COMPANY}.example",
+                email=f"lead{n}@{tag}load{n // CONTACTS_PER_COMPANY}.example",
                 title="Head of Sales",
                 owner=user,
                 time_zone="UTC",
@@ -93,4 +101,8 @@ def seed_outbox(*, messages: int, log=print) -> Workload:
     queued = outbox_queue_due(now=timezone.now())
     seconds = (timezone.now() - started).total_seconds()
     log(f"Queued {queued} automated emails in {seconds:.1f} s.")
-    return Workload(queued=OutboundMessage.objects.filter(status="queued").count(), seconds=seconds)
+    return Workload(
+        user_id=user.pk,
+        queued=OutboundMessage.objects.filter(status="queued", user=user).count(),
+        seconds=seconds,
+    )

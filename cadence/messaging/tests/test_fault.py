@@ -28,6 +28,7 @@ from django.conf import settings
 from django.db import connection
 
 from cadence.core.tests.smtp import RecordingHandler, start_server
+from cadence.messaging.outbox import RECORD_EVERY
 
 MESSAGES = 400
 KILLS = 6
@@ -223,5 +224,5 @@ def test_killed_workers_never_send_a_step_twice_and_leave_nothing_stuck(fault_db
             assert status in ("sent", "uncertain"), f"{pk} arrived but is {status}"
     assert sent_activities == statuses["sent"]
     # Every kill leaves at most the messages sent since the last record uncertain.
-    assert statuses["uncertain"] <= kills * 10
+    assert statuses["uncertain"] <= kills * RECORD_EVERY
     assert statuses["sent"] + statuses["uncertain"] == MESSAGES
