@@ -40,6 +40,7 @@ class InboundKind(models.TextChoices):
     AUTO_REPLY = "auto_reply", "Auto-reply"
     BOUNCE = "bounce", "Bounce"
     COMPLAINT = "complaint", "Complaint"
+    RECEIPT = "receipt", "Read receipt"
 
 
 class InboundStatus(models.TextChoices):

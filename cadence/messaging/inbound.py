@@ -77,6 +77,7 @@ def inbound_receive(
         InboundKind.AUTO_REPLY: _apply_auto_reply,
         InboundKind.BOUNCE: _apply_bounce,
         InboundKind.COMPLAINT: _apply_complaint,
+        InboundKind.RECEIPT: _apply_receipt,
     }[parsed.kind]
     apply(record, parsed, now)
     record.save()
@@ -180,6 +181,11 @@ def _apply_reply(record: InboundMessage, parsed: ParsedInbound, now) -> None:
         activity,
     )
     record.note = f"Logged as a reply from {contact}; the exit rules applied."
+
+
+def _apply_receipt(record: InboundMessage, parsed: ParsedInbound, now) -> None:
+    record.status = InboundStatus.IGNORED
+    record.note = "A read receipt: kept, nothing to do."
 
 
 def _apply_auto_reply(record: InboundMessage, parsed: ParsedInbound, now) -> None:

@@ -52,7 +52,8 @@ class ParsedInbound:
     exactly against the ones we sent); addresses are bare and lowercased.
     """
 
-    kind: str  # "reply", "auto_reply", "bounce" or "complaint", in that order of precedence
+    # "complaint", "receipt", "bounce", "auto_reply" or "reply", in that order of precedence
+    kind: str
     message_id: str  # "" when absent or unusable
     from_address: str
     subject: str  # RFC 2047 decoded, whitespace collapsed
@@ -515,6 +516,10 @@ def _classify_report(msg: Message, subject: str, sender: str) -> tuple[str, list
     feedback = _find_part(msg, ("message/feedback-report",))
     if _report_type(msg) == "feedback-report" or feedback is not None:
         return "complaint", _complaint_recipients(msg), False
+    # A read receipt (RFC 8098) says the email was opened: not a reply, and no reason to act.
+    receipt = _find_part(msg, ("message/disposition-notification",))
+    if _report_type(msg) == "disposition-notification" or receipt is not None:
+        return "receipt", [], False
     dsn = _find_part(msg, _DSN_TYPES)
     is_dsn = dsn is not None or _report_type(msg) == "delivery-status"
     if not is_dsn and not (_BOUNCE_SENDER.match(sender) and _BOUNCE_SUBJECT.search(subject)):

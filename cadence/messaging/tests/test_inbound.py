@@ -306,3 +306,23 @@ def test_a_mailgun_permanent_failure_event_bounces_the_contact(sent, mailgun, cl
 
 def test_locmem_mail_is_what_the_other_tests_send(sent):
     assert len(mail.outbox) == 1
+
+
+def test_a_read_receipt_is_kept_and_ignored(sent, manager, client_for):
+    raw = (
+        f"From: {sent.to_email}\r\nTo: sam@seller.example\r\nSubject: Read: {sent.subject}\r\n"
+        "Message-ID: <mdn-1@client.example>\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=disposition-notification; boundary="M"\r\n'
+        "\r\n--M\r\nContent-Type: text/plain\r\n\r\nYour message was read.\r\n"
+        "--M\r\nContent-Type: message/disposition-notification\r\n\r\n"
+        f"Final-Recipient: rfc822; {sent.to_email}\r\n"
+        f"Original-Message-ID: {sent.message_id}\r\n"
+        "Disposition: manual-action/MDN-sent-manually; displayed\r\n"
+        "\r\n--M--\r\n"
+    ).encode()
+
+    response = _post_raw(client_for(manager), raw)
+
+    assert (response.json()["kind"], response.json()["status"]) == ("receipt", "ignored")
+    sent.plan.refresh_from_db()
+    assert sent.plan.status == "In Progress"

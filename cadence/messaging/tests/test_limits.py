@@ -144,3 +144,36 @@ def test_over_a_limit_nothing_is_dropped(smtp_server):
 
     assert _statuses() == [OutboundStatus.SENT] * 5
     assert len(smtp_server.messages) == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_reservations_never_overshoot_a_limit():
+    """Threads on their own database connections reserve in one window at once: exactly the
+    limit succeeds. PostgreSQL only (SQLite's in-memory test database is per connection)."""
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: concurrent connections to one database")
+    window = limits.Window("user:race:hour", NOW, NOW + datetime.timedelta(hours=1), 50, "Full")
+    taken, barrier = [], threading.Barrier(8)
+
+    def reserve_many():
+        barrier.wait()
+        for _ in range(20):
+            try:
+                limits.reserve([window])
+                taken.append(1)
+            except limits.OverLimit:
+                pass
+        connection.close()
+
+    threads = [threading.Thread(target=reserve_many) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(taken) == 50
+    assert SendCounter.objects.get(scope="user:race:hour").count == 50
