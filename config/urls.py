@@ -14,5 +14,5 @@ urlpatterns = [
     path("", include("cadence.messaging.urls")),
     # Email providers' inbound and tracking webhooks, checked by django-anymail (basic auth with
     # ANYMAIL_WEBHOOK_SECRET, and the provider's own signature where it has one).
-    path("anymail/", include("anymail.urls")),
+    path("anymail/", include("cadence.messaging.webhook_urls")),
 ]

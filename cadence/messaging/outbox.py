@@ -81,6 +81,8 @@ def outbox_queue_due(*, now: datetime.datetime, batch_size: int = 1000) -> int:
         has_row = OutboundMessage.objects.filter(plan=OuterRef("pk"), step=OuterRef("current_step"))
         plans = list(
             LeadContactPlan.objects.filter(
+                # A plan on a whole company has no one to email: its email steps are the rep's.
+                contact__isnull=False,
                 status__in=RUNNING_STATUSES,
                 next_step_due_date__lte=now,
                 current_step__is_automated=True,
@@ -551,8 +553,8 @@ def _hand_over(item: _Ready, *, mail, now: datetime.datetime, report: SendReport
         report.failed += 1
         return "done"
     item.sent_at = timezone.now()
-    esp_id = getattr(getattr(message, "anymail_status", None), "message_id", None) or ""
-    item.esp_message_id = str(esp_id)[:255]
+    esp_id = getattr(getattr(message, "anymail_status", None), "message_id", None)
+    item.esp_message_id = "" if esp_id is None else str(esp_id)[:255]
     return "sent"
 
 

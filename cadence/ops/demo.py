@@ -33,6 +33,7 @@ from cadence.activities.models import Activity, Reminder
 from cadence.core.errors import CadenceError
 from cadence.crm.choices import CompanySize, EmailStatus
 from cadence.crm.models import Company, Contact
+from cadence.messaging.models import Sender
 from cadence.ops import demo_content as content
 from cadence.ops.demo_base import DAY, Seeded, at_work_hours, weighted
 from cadence.ops.demo_plans import PLAN_MOVING_OUTCOMES, PlanHistory, build_plans, steps_of
@@ -198,6 +199,16 @@ class _Builder:
         # the users share the password anyway, so a shared salt reveals nothing.
         User.objects.filter(pk__in=[u.pk for u in users.values()]).update(
             password=make_password(password)
+        )
+        # Automated emails need a postal address for their footer: the demo company's.
+        Sender.objects.bulk_create(
+            Sender(
+                sender_id=self.seeded.uuid(),
+                user=user,
+                ramp_started_on=(self.now - 60 * DAY).date(),
+                postal_address=content.POSTAL_ADDRESS,
+            )
+            for user in users.values()
         )
         self.log(f"Users: {len(users)} in {len(teams)} teams ({', '.join(users)})")
         return users

@@ -11,6 +11,7 @@ from cadence.accounts.choices import Role
 from cadence.activities.choices import ActivityType, Direction, Outcome, ReminderStatus
 from cadence.plans.choices import ExitReason, PlanStatus
 
+POSTAL_ADDRESS = "Cadence Demo Co., 1 Market Street, Springfield, 12345"
 USER_DOMAIN = "cadence-demo.example"
 
 E, C = ActivityType.EMAIL, ActivityType.CALL

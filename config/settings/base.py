@@ -175,8 +175,8 @@ SPECTACULAR_SETTINGS = {
 # Email. Three ways out, by the environment:
 # - EMAIL_URL names an SMTP server (smtp://user:password@host:25, smtp+tls://...:587 for
 #   STARTTLS, smtp+ssl://...:465);
-# - CADENCE_EMAIL_PROVIDER names a django-anymail provider (sendgrid, amazon_ses, mailgun,
-#   postmark, brevo, ...), configured by ANYMAIL_* variables (ANYMAIL_SENDGRID_API_KEY=...,
+# - CADENCE_EMAIL_PROVIDER names a django-anymail provider (amazon_ses, mailgun, postmark,
+#   brevo, mailjet, ...), configured by ANYMAIL_* variables (ANYMAIL_POSTMARK_SERVER_TOKEN=...,
 #   ANYMAIL_WEBHOOK_SECRET=user:password for the inbound and tracking webhooks);
 # - neither: every message is captured as an .eml file under var/mail, listed in the app, so the
 #   embedded default needs no mail server and what would have been sent can still be read.

@@ -326,3 +326,13 @@ def test_a_read_receipt_is_kept_and_ignored(sent, manager, client_for):
     assert (response.json()["kind"], response.json()["status"]) == ("receipt", "ignored")
     sent.plan.refresh_from_db()
     assert sent.plan.status == "In Progress"
+
+
+@pytest.mark.parametrize("provider", ["mailgun", "amazon_ses", "brevo", "postmark", "mailjet"])
+def test_a_webhook_of_a_provider_not_set_up_is_refused_not_an_error(client, provider):
+    for kind in ("inbound", "tracking"):
+        response = client.post(
+            f"/anymail/{provider}/{kind}/", "{}", content_type="application/json"
+        )
+        assert response.status_code in (400, 404), (provider, kind, response.status_code)
+    assert not InboundMessage.objects.exists()

@@ -381,3 +381,49 @@ def test_send_outbox_refuses_a_bad_limit(capsys):
         call_command("send_outbox", "--once", "--limit", "0")
     assert exit_info.value.code == 2
     assert "--limit must be at least 1" in capsys.readouterr().err
+
+
+def test_no_reminder_for_a_step_the_outbox_sends_but_one_while_it_awaits_approval(seller):
+    from cadence.activities.models import Reminder
+    from cadence.plans.scheduler import plans_create_due_reminders
+
+    approved = automated_strategy()
+    waiting = automated_strategy(approved=False)
+    sent_by_cadence = enroll(approved, seller, contacts_of(seller, 1))[0]
+    awaiting = enroll(waiting, seller, contacts_of(seller, 1, domain="other.example"))[0]
+
+    assert plans_create_due_reminders(now=timezone.now()) == 2
+
+    assert list(Reminder.objects.values_list("plan_id", flat=True)) == [awaiting.pk]
+    sent_by_cadence.refresh_from_db()
+    assert sent_by_cadence.reminder_due_at is None
+
+
+def test_an_email_provider_through_anymail_records_its_message_id(seller, settings):
+    """With a django-anymail backend (its test backend here: no network), the provider's ID
+    is kept beside the Message-ID, for matching the provider's bounce and complaint events."""
+    from django.core import mail
+
+    settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
+    _one_due(seller)
+    outbox_queue_due(now=timezone.now())
+
+    report = outbox_send_due()
+
+    row = OutboundMessage.objects.get()
+    assert (report.sent, row.status) == (1, OutboundStatus.SENT)
+    assert row.esp_message_id
+    assert row.esp_message_id == str(mail.outbox[0].anymail_status.message_id)
+    assert mail.outbox[0].extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_the_worker_task_sends_and_is_scheduled(seller, smtp_server, settings):
+    from cadence.messaging.tasks import send_outbox_task
+
+    _one_due(seller)
+    outbox_queue_due(now=timezone.now())
+
+    assert send_outbox_task().startswith("1 sent")
+    schedule = settings.CELERY_BEAT_SCHEDULE["send-outbox"]
+    assert (schedule["task"], schedule["schedule"]) == ("messaging.send_outbox", 15.0)
+    assert len(smtp_server.messages) == 1

@@ -281,11 +281,22 @@ def test_reminders_are_made_or_owed_and_a_scheduler_pass_duplicates_none():
     )
     assert max(row["rows"] for row in per_key) == 1
     running = LeadContactPlan.objects.filter(status__in=RUNNING_STATUSES)
-    for plan in running.filter(next_step_due_date__lte=later + lead):
+    sent_by_cadence = Q(
+        contact__isnull=False,
+        current_step__is_automated=True,
+        current_step__activity_type="Email",
+        strategy__automation_approved_at__isnull=False,
+    )
+    due = running.filter(next_step_due_date__lte=later + lead)
+    assert due.filter(sent_by_cadence).exists()
+    # The outbox sends those steps itself (a reminder may remain from before the strategy's
+    # automation was approved); the others are the rep's to do, and each has its reminder.
+    for plan in due.exclude(sent_by_cadence):
         assert plan.reminder_due_at is None
         assert plan.reminders.filter(
             step=plan.current_step_id, due_at=plan.next_step_due_date
         ).exists()
+    assert not due.filter(sent_by_cadence, reminder_due_at__isnull=False).exists()
 
 
 def test_strategy_settings_and_exit_rules_hold_over_the_history():
@@ -331,3 +342,23 @@ def test_strategy_settings_and_exit_rules_hold_over_the_history():
     assert paused_by_reply == 1
     replied = LeadContactPlan.objects.filter(exit_reason=ExitReason.REPLIED)
     assert not replied.exclude(ended_at__in=Activity.objects.values("occurred_at")).exists()
+
+
+def test_the_demos_automated_emails_go_out_with_a_footer():
+    """Once loaded, the demo's approved automated steps are queued by the next pass and sent:
+    every sender has a postal address and the demo templates pass the personalization check."""
+    from django.core import mail
+
+    from cadence.messaging.models import OutboundMessage
+    from cadence.messaging.outbox import outbox_send_due
+    from cadence.ops.scheduler import scheduler_pass
+
+    load()
+    queued = scheduler_pass(now=NOW).emails_queued
+    report = outbox_send_due(now=NOW)
+
+    assert queued > 0
+    statuses = dict(OutboundMessage.objects.values_list("status").annotate(n=Count("pk")))
+    assert report.sent == statuses.get("sent", 0) > 0, (report.lines, statuses)
+    assert "failed" not in statuses, OutboundMessage.objects.filter(status="failed").first().error
+    assert "Cadence Demo Co., 1 Market Street" in mail.outbox[0].body

@@ -200,7 +200,7 @@ def test_a_celery_worker_process_runs_the_pass_over_redis(services, lead_plans, 
     assert set(Reminder.objects.values_list("status", flat=True)) == {"sent"}
     assert Counter(Notification.objects.values_list("reminder__plan_id", flat=True)) == per_plan
     assert Counter(EmailDelivery.objects.values_list("reminder__plan_id", flat=True)) == per_plan
-    mail = "".join(path.read_text() for path in (var_dir / "mail").glob("*.log"))
+    mail = "".join(path.read_text() for path in (var_dir / "mail").glob("*.eml"))
     assert mail.count("Auto-Submitted: auto-generated") == DUE_PLANS
     for plan in due:
         assert f"Call {plan.contact.full_name} at {plan.company.name}" in mail

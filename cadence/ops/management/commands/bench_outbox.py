@@ -15,10 +15,10 @@ import time
 import uuid
 from collections import Counter
 
-from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
+from django.test.utils import override_settings
 
 from cadence.messaging import outbox
 from cadence.messaging.choices import OutboundStatus
@@ -106,9 +106,19 @@ class Command(BaseCommand):
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        pointed = None
         try:
             self._wait_for(port)
-            self._point_at(port)
+            pointed = override_settings(
+                EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+                EMAIL_HOST="127.0.0.1",
+                EMAIL_PORT=port,
+                EMAIL_HOST_USER="",
+                EMAIL_HOST_PASSWORD="",
+                EMAIL_USE_TLS=False,
+                EMAIL_USE_SSL=False,
+            )
+            pointed.enable()
             self.stdout.write(
                 f"Database {connection.vendor}, Python {platform.python_version()}, "
                 f"{os.cpu_count()} CPUs; SMTP sink on 127.0.0.1:{port}; {messages} messages a run."
@@ -136,6 +146,8 @@ class Command(BaseCommand):
                     for name, total in timers.totals.most_common():
                         self.stdout.write(f"  {name:<28} {total * 1000 / report.sent:.3f} ms/msg")
         finally:
+            if pointed is not None:
+                pointed.disable()
             server.terminate()
             server.wait()
         outbox, plain = statistics.median(outbox_rates), statistics.median(plain_rates)
@@ -152,12 +164,6 @@ class Command(BaseCommand):
                     return
             time.sleep(0.1)
         raise CommandError("The SMTP sink did not start.")
-
-    def _point_at(self, port: int) -> None:
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
 
     def _plain_loop(self, port: int, *, user_id) -> float:
         """The same messages (as sent: headers, subject, body), serialized beforehand, sent on
