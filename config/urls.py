@@ -1,10 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/api/docs/", permanent=False)),
     path("admin/", admin.site.urls),
     path("api/v1/", include("cadence.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -12,6 +10,7 @@ urlpatterns = [
     path("api-auth/", include("rest_framework.urls")),
     path("", include("cadence.notifications.urls")),
     path("", include("cadence.messaging.urls")),
+    path("", include("cadence.web.urls")),
     # Email providers' inbound and tracking webhooks, checked by django-anymail (basic auth with
     # ANYMAIL_WEBHOOK_SECRET, and the provider's own signature where it has one).
     path("anymail/", include("cadence.messaging.webhook_urls")),

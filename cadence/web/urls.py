@@ -1,0 +1,12 @@
+"""The web app's pages. Each area's views module lists its own URLs."""
+
+from cadence.web.views import account, dashboard, leads, outbox, plans, strategies
+
+urlpatterns = [
+    *account.urlpatterns,
+    *dashboard.urlpatterns,
+    *plans.urlpatterns,
+    *strategies.urlpatterns,
+    *leads.urlpatterns,
+    *outbox.urlpatterns,
+]

@@ -1,0 +1,3 @@
+"""Web pages: dashboard (to be built)."""
+
+urlpatterns: list = []

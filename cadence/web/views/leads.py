@@ -1,0 +1,3 @@
+"""Web pages: leads (to be built)."""
+
+urlpatterns: list = []

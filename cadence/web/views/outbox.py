@@ -1,0 +1,3 @@
+"""Web pages: outbox (to be built)."""
+
+urlpatterns: list = []

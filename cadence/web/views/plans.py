@@ -1,0 +1,3 @@
+"""Web pages: plans (to be built)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Web pages: strategies (to be built)."""
+
+urlpatterns: list = []
