@@ -98,3 +98,8 @@ bench-outbox: setup
 		$(MANAGE) bench_outbox --messages $(BENCH_MESSAGES) $(BENCH_ARGS); \
 		status=$$?; rm -f $(BENCH_OUTBOX_SQLITE) $(BENCH_OUTBOX_SQLITE)-wal $(BENCH_OUTBOX_SQLITE)-shm; exit $$status; \
 	fi
+
+# Screenshots of the main pages with demo data (README), in docs/screenshots/; needs Chromium.
+.PHONY: screenshots
+screenshots: setup
+	$(MANAGE) screenshots

@@ -1,3 +1,340 @@
-"""Web pages: dashboard (to be built)."""
+"""The dashboard, the home page after signing in: the user's planned steps (overdue, today,
+upcoming), their unread notifications and their plans by status.
 
-urlpatterns: list = []
+Each task has one-click actions (log it done, skip it, snooze its reminder) that work as htmx
+requests, which swap the task's row, and as plain form posts, which come back to the dashboard.
+The helpers about a task's step (its outcomes, its rendered subject, the user's local time) are
+shared with the plan page, which imports them from here.
+"""
+
+from __future__ import annotations
+
+import datetime
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils import dateformat, timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from cadence.accounts.models import User
+from cadence.activities.choices import ActivityType, Outcome, ReminderStatus
+from cadence.activities.selectors import reminder_list
+from cadence.core.errors import CadenceError
+from cadence.notifications.selectors import notification_list
+from cadence.notifications.services import reminder_snooze
+from cadence.plans import services
+from cadence.plans.choices import RUNNING_STATUSES, PlanStatus
+from cadence.plans.models import LeadContactPlan
+from cadence.plans.selectors import plan_list, task_list
+from cadence.scheduling.due import local_day_bounds
+from cadence.scheduling.zones import local_to_utc, resolve_zone, to_local
+from cadence.strategies.rendering import render_text, template_context
+
+#: The dashboard's task sections, by ``task_list``'s windows.
+SECTIONS = [
+    ("due", "Overdue", "Nothing overdue."),
+    ("today", "Today", "Nothing due today."),
+    ("upcoming", "Upcoming", "Nothing due in the next 7 days."),
+]
+#: A snoozed reminder comes back "tomorrow" at this local time.
+TOMORROW_AT = datetime.time(9, 0)
+NOTIFICATIONS_SHOWN = 5
+
+
+#: The outcomes that make sense for each activity type; the log forms offer these, and every
+#: outcome for a type not listed (Task, Other, or a type a strategy spelled its own way).
+OUTCOMES_BY_TYPE = {
+    ActivityType.EMAIL: [
+        Outcome.SENT,
+        Outcome.REPLIED,
+        Outcome.BOUNCED,
+        Outcome.UNSUBSCRIBED,
+        Outcome.COMPLETED,
+    ],
+    ActivityType.CALL: [
+        Outcome.CONNECTED,
+        Outcome.NO_ANSWER,
+        Outcome.VOICEMAIL_LEFT,
+        Outcome.MEETING_BOOKED,
+        Outcome.COMPLETED,
+    ],
+    ActivityType.LINKEDIN_CONNECT: [
+        Outcome.SENT,
+        Outcome.CONNECTED,
+        Outcome.REPLIED,
+        Outcome.COMPLETED,
+    ],
+    ActivityType.LINKEDIN_MESSAGE: [Outcome.SENT, Outcome.REPLIED, Outcome.COMPLETED],
+    ActivityType.MEETING: [Outcome.COMPLETED, Outcome.NO_SHOW, Outcome.MEETING_BOOKED],
+    ActivityType.SMS: [Outcome.SENT, Outcome.REPLIED, Outcome.UNSUBSCRIBED, Outcome.COMPLETED],
+}
+
+
+def outcome_choices(activity_type: str) -> list[tuple[str, str]]:
+    outcomes = OUTCOMES_BY_TYPE.get(activity_type, list(Outcome))
+    return [(outcome.value, outcome.label) for outcome in outcomes]
+
+
+def activity_type_of(step) -> str:
+    """The activity type to record for a step. Step types are free text, activities' are a
+    fixed list, so a type of the strategy's own becomes Other instead of failing validation."""
+    return step.activity_type if step.activity_type in ActivityType.values else ActivityType.OTHER
+
+
+def step_subject(plan: LeadContactPlan, step) -> str:
+    """The step's subject template rendered for this plan's lead."""
+    context = template_context(
+        contact=plan.contact, company=plan.company, user=plan.user, plan=plan, step=step
+    )
+    return render_text(step.subject_template, context)
+
+
+def local_instant(user: User, day: datetime.date, at: datetime.time) -> datetime.datetime:
+    """The UTC instant of ``day`` at ``at`` on the user's wall clock."""
+    return local_to_utc(datetime.datetime.combine(day, at), resolve_zone(user.time_zone))
+
+
+def local_today(user: User, now: datetime.datetime) -> datetime.date:
+    return to_local(now, resolve_zone(user.time_zone)).date()
+
+
+def local_text(user: User, instant: datetime.datetime) -> str:
+    """An instant as the user reads it on their wall clock, e.g. "Tue 4 Jun, 09:00"."""
+    return dateformat.format(to_local(instant, resolve_zone(user.time_zone)), "D j M, H:i")
+
+
+class TaskDoneForm(forms.Form):
+    """What came of a task: the outcome (those that fit the step's activity type) and notes.
+
+    ``step`` is the step the row showed: if the plan moved on meanwhile (a double click, another
+    tab), the service refuses instead of completing the next step too."""
+
+    step = forms.UUIDField(widget=forms.HiddenInput)
+    outcome = forms.ChoiceField(label="Outcome")
+    notes = forms.CharField(
+        label="Notes", required=False, max_length=10_000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, plan: LeadContactPlan, **kwargs):
+        # Several rows may show this form at once: ids must stay unique on the page.
+        kwargs.setdefault("auto_id", f"task-{plan.pk}-%s")
+        kwargs.setdefault("initial", {"step": plan.current_step_id})
+        super().__init__(*args, **kwargs)
+        self.fields["outcome"].choices = outcome_choices(plan.current_step.activity_type)
+
+
+def _task(request, pk) -> LeadContactPlan:
+    """The plan behind a task, as the user may see it (a manager may act on their team's), with
+    the attributes ``task_list`` gives its tasks: ``window`` and the rendered ``subject``."""
+    plan = get_object_or_404(plan_list(viewer=request.user).select_related("user"), pk=pk)
+    due = plan.next_step_due_date
+    plan.window = None
+    if due is not None:
+        start, end = local_day_bounds(timezone.now(), time_zone=request.user.time_zone)
+        plan.window = "due" if due < start else "today" if due < end else "upcoming"
+    plan.subject = step_subject(plan, plan.current_step) if plan.current_step else ""
+    return plan
+
+
+def _has_open_step(plan: LeadContactPlan) -> bool:
+    return plan.status in RUNNING_STATUSES and plan.current_step_id is not None
+
+
+def _shown_step_is_current(request, plan: LeadContactPlan) -> bool:
+    shown = request.POST.get("step")
+    return not shown or shown == str(plan.current_step_id)
+
+
+def _row(request, plan: LeadContactPlan, status: int = 200, **context):
+    return render(
+        request, "web/dashboard/partials/task.html", {"task": plan, **context}, status=status
+    )
+
+
+def _refused(request, plan: LeadContactPlan, message: str):
+    """A refusal: in the row for htmx (a 200, so htmx swaps it in), as a message otherwise."""
+    if request.htmx:
+        return _row(request, plan, error=message)
+    messages.error(request, message)
+    return redirect("web-dashboard")
+
+
+def _finished(request, plan: LeadContactPlan, message: str):
+    """The task is done with: htmx replaces its row by the confirmation."""
+    if request.htmx:
+        return _row(request, plan, done=message)
+    messages.success(request, message)
+    return redirect("web-dashboard")
+
+
+def _what_next(request, plan: LeadContactPlan) -> str:
+    plan.refresh_from_db()
+    if plan.status not in RUNNING_STATUSES or plan.current_step is None:
+        return f"The plan is {plan.status}."
+    due = local_text(request.user, plan.next_step_due_date)
+    return f"Next: step {plan.current_step.step_number}, due {due}."
+
+
+@login_required
+def dashboard(request):
+    """The user's own tasks by window, latest unread notifications and plan counts by status."""
+    user = request.user
+    tasks = task_list(user=user, now=timezone.now())
+    sections = [
+        {
+            "key": key,
+            "title": title,
+            "empty": empty,
+            "tasks": [task for task in tasks if task.window == key],
+        }
+        for key, title, empty in SECTIONS
+    ]
+    counts = dict(
+        plan_list(viewer=user)
+        .filter(user=user)
+        .order_by()
+        .values_list("status")
+        .annotate(count=Count("pk"))
+    )
+    plans_url = reverse("web-plans")
+    status_counts = [
+        {
+            "label": status.label,
+            "count": counts.get(status.value, 0),
+            "url": f"{plans_url}?{urlencode({'status': status.value, 'owner': user.pk})}",
+        }
+        for status in PlanStatus
+    ]
+    context = {
+        "sections": sections,
+        "notifications": notification_list(user=user, unread=True)[:NOTIFICATIONS_SHOWN],
+        "status_counts": status_counts,
+    }
+    return render(request, "web/dashboard/index.html", context)
+
+
+@login_required
+def task_row(request, pk):
+    """The task's row as it stands (the log form's Cancel); without htmx, the dashboard."""
+    plan = _task(request, pk)
+    if not request.htmx:
+        return redirect("web-dashboard")
+    return _row(request, plan)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def task_done(request, pk):
+    """Log the task's step as done with an outcome and notes: the plan moves to its next step.
+
+    The form opens inside the row for htmx, or as its own page without JavaScript."""
+    plan = _task(request, pk)
+    if not _has_open_step(plan):
+        return _refused(request, plan, f"This plan is {plan.status}: it has no step to do.")
+    if request.method == "POST" and not _shown_step_is_current(request, plan):
+        return _refused(request, plan, "This task has moved on; nothing was logged.")
+    form = TaskDoneForm(request.POST if request.method == "POST" else None, plan=plan)
+    if request.method == "POST" and form.is_valid():
+        step = plan.current_step
+        outcome = form.cleaned_data["outcome"]
+        try:
+            services.activity_log(
+                actor=request.user,
+                plan=plan,
+                step=step,
+                activity_type=activity_type_of(step),
+                outcome=outcome,
+                subject=plan.subject[:255],
+                description=form.cleaned_data["notes"],
+            )
+        except CadenceError as exc:
+            form.add_error("outcome" if exc.field == "outcome" else None, exc.message)
+        except ValidationError as exc:
+            form.add_error(None, " ".join(exc.messages))
+        else:
+            done = f"Step {step.step_number} logged as {outcome}. {_what_next(request, plan)}"
+            return _finished(request, plan, done)
+    if request.htmx:
+        # htmx swaps only successful responses: the form with its errors comes back as a 200.
+        return _row(request, plan, form=form)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "web/dashboard/task_done.html", {"task": plan, "form": form}, status=status
+    )
+
+
+@login_required
+@require_POST
+def task_skip(request, pk):
+    """Skip the task's step; the plan's next step becomes current."""
+    plan = _task(request, pk)
+    if not _has_open_step(plan):
+        return _refused(request, plan, f"This plan is {plan.status}: it has no step to skip.")
+    if not _shown_step_is_current(request, plan):
+        return _refused(request, plan, "This task has moved on; nothing was skipped.")
+    number = plan.current_step.step_number
+    try:
+        services.plan_skip(plan=plan, actor=request.user)
+    except CadenceError as exc:
+        return _refused(request, plan, exc.message)
+    return _finished(request, plan, f"Step {number} skipped. {_what_next(request, plan)}")
+
+
+def _snooze_until(choice: str, request) -> datetime.datetime | None:
+    now = timezone.now()
+    if choice == "hour":
+        return now + datetime.timedelta(hours=1)
+    if choice == "tomorrow":
+        tomorrow = local_today(request.user, now) + datetime.timedelta(days=1)
+        return local_instant(request.user, tomorrow, TOMORROW_AT)
+    return None
+
+
+@login_required
+@require_POST
+def task_snooze(request, pk):
+    """Deliver the task's reminder again in an hour or tomorrow at 9:00 (local time).
+
+    The scheduler makes a step's reminder shortly before it is due; before then there is
+    nothing to snooze, and the user is told so rather than a reminder being made early."""
+    plan = _task(request, pk)
+    until = _snooze_until(request.POST.get("until", ""), request)
+    if until is None:
+        return _refused(request, plan, "Choose how long to snooze for.")
+    if not _has_open_step(plan) or not _shown_step_is_current(request, plan):
+        return _refused(request, plan, "This task has moved on; there is nothing to snooze.")
+    reminder = (
+        reminder_list(viewer=request.user)
+        .filter(plan=plan, step_id=plan.current_step_id, due_at=plan.next_step_due_date)
+        .exclude(status=ReminderStatus.DISMISSED)
+        .select_related("user")
+        .first()
+    )
+    if reminder is None:
+        return _refused(
+            request, plan, "There is no reminder for this step yet, so nothing to snooze."
+        )
+    try:
+        reminder_snooze(reminder=reminder, actor=request.user, until=until)
+    except CadenceError as exc:
+        return _refused(request, plan, exc.message)
+    notice = f"Reminder snoozed until {local_text(request.user, until)}."
+    if request.htmx:
+        return _row(request, plan, notice=notice)
+    messages.success(request, notice)
+    return redirect("web-dashboard")
+
+
+urlpatterns = [
+    path("", dashboard, name="web-dashboard"),
+    path("tasks/<uuid:pk>/", task_row, name="web-task"),
+    path("tasks/<uuid:pk>/done/", task_done, name="web-task-done"),
+    path("tasks/<uuid:pk>/skip/", task_skip, name="web-task-skip"),
+    path("tasks/<uuid:pk>/snooze/", task_snooze, name="web-task-snooze"),
+]
