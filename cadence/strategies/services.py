@@ -216,3 +216,24 @@ def steps_reorder(*, strategy: ContactStrategy, step_ids: Sequence[UUID]) -> lis
     StrategyStep.objects.bulk_update(steps.values(), ["step_number", "updated_at"])
     _steps_changed(locked)
     return sorted(steps.values(), key=lambda s: s.step_number)
+
+
+@transaction.atomic
+def strategy_duplicate(*, strategy: ContactStrategy, actor: User) -> ContactStrategy:
+    """Copy a strategy's settings and steps into a new template of ``actor``'s, "Copy of X".
+
+    A copy is a starting point to adapt without touching the plans that follow the original.
+    It starts unapproved and unarchived, and always awaits approval for automation: an approval
+    was given to the original's steps, which the copy's new owner is about to change.
+    """
+    copied = {
+        name: getattr(strategy, name)
+        for name in STRATEGY_FIELDS
+        if name not in ("name", "is_template", "automation_requires_approval")
+    }
+    steps = [
+        {"step_number": number, **{name: getattr(step, name) for name in STEP_FIELDS}}
+        for number, step in enumerate(strategy.steps.order_by("step_number"), start=1)
+    ]
+    name = f"Copy of {strategy.name}"[: ContactStrategy._meta.get_field("name").max_length]
+    return strategy_create(created_by=actor, name=name, is_template=True, steps=steps, **copied)

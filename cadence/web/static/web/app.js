@@ -31,7 +31,11 @@
   }
 
   function initSortables(root) {
-    (root || document).querySelectorAll("[data-sortable]").forEach(function (list) {
+    root = root || document;
+    var lists = Array.prototype.slice.call(root.querySelectorAll("[data-sortable]"));
+    // A list that is itself swapped in is the event's element, not one of its descendants.
+    if (root.matches && root.matches("[data-sortable]")) { lists.push(root); }
+    lists.forEach(function (list) {
       if (list.dataset.sortableReady || typeof Sortable === "undefined") { return; }
       list.dataset.sortableReady = "1";
       Sortable.create(list, {
