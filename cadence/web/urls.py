@@ -1,11 +1,20 @@
 """The web app's pages. Each area's views module lists its own URLs."""
 
-from cadence.web.views import account, dashboard, leads, outbox, plans, strategies
+from cadence.web.views import (
+    account,
+    dashboard,
+    leads,
+    outbox,
+    plans,
+    strategies,
+    strategy_assign,
+)
 
 urlpatterns = [
     *account.urlpatterns,
     *dashboard.urlpatterns,
     *plans.urlpatterns,
+    *strategy_assign.urlpatterns,
     *strategies.urlpatterns,
     *leads.urlpatterns,
     *outbox.urlpatterns,
