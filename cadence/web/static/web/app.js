@@ -42,9 +42,6 @@
         handle: "[data-drag-handle]",
         draggable: "[data-id]",
         animation: 150,
-        // Mouse and touch events rather than HTML5 drag and drop: the same on every device,
-        // and what browser automation drives faithfully.
-        forceFallback: true,
         onEnd: function (event) {
           if (event.oldIndex !== event.newIndex) { postOrder(list); }
         },
