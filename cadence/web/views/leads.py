@@ -1,3 +1,737 @@
-"""Web pages: leads (to be built)."""
+"""Contacts and companies: lists, detail pages, forms, and the CSV import of contacts.
 
-urlpatterns: list = []
+Every lead is fetched through the crm selectors, so one the user may not see is a 404, and every
+change goes through the crm services, so the pages follow the API's rules (custody, a contact
+needs a name or an email); a refusal is shown next to the field, never as a 500. The import's
+rules live in ``cadence.crm.imports``; these views only walk the user through its steps.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from cadence.accounts.models import Team, User
+from cadence.accounts.selectors import teams_shareable_by, user_list, users_assignable_by
+from cadence.activities.selectors import activity_list
+from cadence.core.errors import CadenceError
+from cadence.crm import imports, services
+from cadence.crm.choices import CompanySize, EmailStatus
+from cadence.crm.models import Company, Contact
+from cadence.crm.selectors import company_list, contact_list, lead_can_delete
+from cadence.plans.choices import RUNNING_STATUSES
+from cadence.plans.selectors import plan_list
+
+PAGE_SIZE = 25
+REPORT_PAGE_SIZE = 50
+#: Plans and activities shown on a lead's page, newest first.
+HISTORY_LIMIT = 50
+
+
+# -- Forms --------------------------------------------------------------------------------------
+
+
+def user_label(user: User) -> str:
+    return user.display_name or user.get_full_name() or user.username
+
+
+@cache
+def time_zone_names() -> list[str]:
+    """The zones the time zone inputs suggest (the model accepts exactly these)."""
+    return sorted(zoneinfo.available_timezones())
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return user_label(obj)
+
+
+def _industries(viewer: User) -> list[str]:
+    return list(
+        company_list(viewer=viewer)
+        .exclude(industry="")
+        .order_by("industry")
+        .values_list("industry", flat=True)
+        .distinct()
+    )
+
+
+class LeadFilterForm(forms.Form):
+    """The filters both lists share; an invalid one is reported and left out."""
+
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+    industry = forms.ChoiceField(label="Industry", required=False)
+    owner = forms.ChoiceField(label="Owner", required=False)
+
+    def __init__(self, *args, viewer: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["industry"].choices = [("", "Any industry")] + [
+            (name, name) for name in _industries(viewer)
+        ]
+        owners = user_list(viewer=viewer).order_by("display_name", "username")
+        self.fields["owner"].choices = [("", "Anyone")] + [
+            (str(user.pk), user_label(user)) for user in owners
+        ]
+        # Choosing a filter applies it at once (app.js submits the form; htmx swaps results).
+        for form_field in self.fields.values():
+            if isinstance(form_field, forms.ChoiceField):
+                form_field.widget.attrs["data-autosubmit"] = ""
+
+    def filters(self) -> dict:
+        if not self.is_bound:
+            return {}
+        self.is_valid()
+        return {name: value for name, value in self.cleaned_data.items() if value}
+
+
+class ContactFilterForm(LeadFilterForm):
+    email_status = forms.ChoiceField(
+        label="Email status", required=False, choices=[("", "Any status"), *EmailStatus.choices]
+    )
+    opted_out = forms.ChoiceField(
+        label="Opt-out",
+        required=False,
+        choices=[("", "Either"), ("no", "Not opted out"), ("yes", "Opted out")],
+    )
+
+
+class CompanyFilterForm(LeadFilterForm):
+    size = forms.ChoiceField(
+        label="Size", required=False, choices=[("", "Any size"), *CompanySize.choices]
+    )
+
+
+class LeadForm(forms.Form):
+    """Owner and team offer whom the user may give the lead to, plus the current ones, so a
+    teammate editing a shared lead can keep them (the service refuses a change they may not
+    make, next to the field)."""
+
+    owner = UserChoiceField(label="Owner", queryset=User.objects.none(), empty_label=None)
+    team = forms.ModelChoiceField(
+        label="Shared with team",
+        queryset=Team.objects.none(),
+        required=False,
+        empty_label="Not shared",
+    )
+    time_zone = forms.CharField(
+        label="Time zone",
+        required=False,
+        max_length=64,
+        help_text="An IANA name such as Europe/Paris.",
+        widget=forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, viewer: User, lead: Company | Contact | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        owner_pk = lead.owner_id if lead else viewer.pk
+        self.fields["owner"].queryset = User.objects.filter(
+            Q(pk__in=users_assignable_by(viewer=viewer).values("pk")) | Q(pk=owner_pk)
+        ).order_by("display_name", "username")
+        self.fields["team"].queryset = Team.objects.filter(
+            Q(pk__in=teams_shareable_by(viewer=viewer).values("pk"))
+            | Q(pk=lead.team_id if lead else None)
+        )
+
+
+class CompanyForm(LeadForm):
+    name = forms.CharField(label="Name", max_length=255)
+    domain = forms.CharField(
+        label="Domain", required=False, max_length=255, help_text="For example acme.com."
+    )
+    industry = forms.CharField(
+        label="Industry",
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"list": "industries"}),
+    )
+    size = forms.ChoiceField(
+        label="Size", required=False, choices=[("", "Unknown"), *CompanySize.choices]
+    )
+    country = Company._meta.get_field("country").formfield(label="Country", required=False)
+
+    field_order = ["name", "domain", "industry", "size", "country", "time_zone", "owner", "team"]
+
+
+class ContactForm(LeadForm):
+    company = forms.ModelChoiceField(
+        label="Company",
+        queryset=Company.objects.none(),
+        empty_label="Choose a company",
+        error_messages={"invalid_choice": "Choose one of the companies you can see."},
+    )
+    first_name = forms.CharField(label="First name", required=False, max_length=100)
+    last_name = forms.CharField(label="Last name", required=False, max_length=100)
+    email = forms.EmailField(label="Email", required=False, max_length=254)
+    phone = forms.CharField(label="Phone", required=False, max_length=50)
+    title = forms.CharField(label="Job title", required=False, max_length=255)
+    linkedin_url = forms.URLField(
+        label="LinkedIn URL", required=False, max_length=500, assume_scheme="https"
+    )
+    email_status = forms.ChoiceField(
+        label="Email status", choices=EmailStatus.choices, initial=EmailStatus.UNKNOWN
+    )
+
+    field_order = [
+        "company",
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "title",
+        "linkedin_url",
+        "time_zone",
+        "email_status",
+        "owner",
+        "team",
+    ]
+
+    def __init__(self, *args, viewer: User, lead: Contact | None = None, **kwargs):
+        super().__init__(*args, viewer=viewer, lead=lead, **kwargs)
+        current = lead.company_id if lead else None
+        self.fields["company"].queryset = Company.objects.filter(
+            Q(pk__in=company_list(viewer=viewer).values("pk")) | Q(pk=current)
+        ).order_by("name", "company_id")
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="A UTF-8 CSV file of up to 10 MB with a header row; commas or semicolons.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if Path(upload.name).suffix.lower() not in (".csv", ".txt", ".tsv"):
+            raise ValidationError(
+                "Choose a .csv file. Save a spreadsheet as “CSV UTF-8” first.", code="extension"
+            )
+        return upload
+
+
+class ImportMappingForm(forms.Form):
+    """One select per Cadence field, offering the file's columns (with a sample value)."""
+
+    def __init__(self, *args, job: imports.ImportJob, sample: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.header = job.header
+        columns = [("", "Not in the file")]
+        for index, name in enumerate(job.header):
+            value = sample[index].strip() if index < len(sample) else ""
+            example = f" (e.g. {value[:40]})" if value else ""
+            columns.append((str(index), f"{name}{example}"))
+        for name, label in imports.IMPORT_FIELDS.items():
+            current = job.mapping.get(name)
+            self.fields[name] = forms.ChoiceField(
+                label=label,
+                required=False,
+                choices=columns,
+                initial="" if current is None else str(current),
+            )
+
+    def clean(self):
+        data = super().clean()
+        self.mapping = {
+            name: int(data[name]) if data.get(name) else None for name in imports.IMPORT_FIELDS
+        }
+        for name, problem in imports.mapping_problems(self.mapping, self.header).items():
+            self.add_error(name, problem)
+        return data
+
+
+# -- Helpers ------------------------------------------------------------------------------------
+
+
+def _apply_service_error(form: forms.Form, exc: CadenceError | ValidationError) -> None:
+    """Show a service's refusal next to the field it names (``owner_id`` is the owner field),
+    or above the form."""
+    if isinstance(exc, CadenceError):
+        name = (exc.field or "").removesuffix("_id")
+        form.add_error(name if name in form.fields else None, exc.message)
+        return
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
+    for name, messages_ in errors.items():
+        for message in messages_:
+            form.add_error(name if name in form.fields else None, message)
+
+
+def _render_list(request, template: str, partial: str, context: dict):
+    """The full page, or for htmx (but not its history restore, which needs the page) only the
+    results, which the filters swap in."""
+    htmx = request.htmx and not request.htmx.history_restore_request
+    response = render(request, partial if htmx else template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _search(qs, q: str, fields: tuple[str, ...]):
+    """Every word must match one of ``fields``: "ada acme" finds Ada at Acme."""
+    for term in q.split()[:5]:
+        condition = Q()
+        for name in fields:
+            condition |= Q(**{f"{name}__icontains": term})
+        qs = qs.filter(condition)
+    return qs
+
+
+def _lead_form_page(request, *, form: forms.Form, save: Callable[[dict], object], context: dict):
+    """Validate, save through the service, redirect to the lead; or re-render with the errors
+    next to their fields (400)."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            lead = save(form.cleaned_data)
+        except (CadenceError, ValidationError) as exc:
+            _apply_service_error(form, exc)
+        else:
+            messages.success(request, f"Saved {lead}.")
+            return redirect(lead_url(lead))
+    context = {
+        **context,
+        "form": form,
+        "time_zones": time_zone_names(),
+        "industries": _industries(request.user),
+    }
+    status = 400 if request.method == "POST" else 200
+    return render(request, "web/leads/lead_form.html", context, status=status)
+
+
+def lead_url(lead: Company | Contact) -> str:
+    if isinstance(lead, Contact):
+        return reverse("web-contact", args=[lead.pk])
+    return reverse("web-company", args=[lead.pk])
+
+
+def _lead_plans(viewer: User, **lookup) -> list:
+    """A lead's plans the viewer may see, most pressing first, each marked when overdue."""
+    now = timezone.now()
+    plans = list(plan_list(viewer=viewer).filter(**lookup)[:HISTORY_LIMIT])
+    for plan in plans:
+        due = plan.next_step_due_date
+        plan.overdue = plan.status in RUNNING_STATUSES and due is not None and due < now
+    return plans
+
+
+def _lead_activities(viewer: User, **lookup):
+    return (
+        activity_list(viewer=viewer)
+        .filter(**lookup)
+        .order_by("-occurred_at", "-created_at")[:HISTORY_LIMIT]
+    )
+
+
+def _delete(request, lead: Company | Contact, delete: Callable[[], None], back: str):
+    """Delete when allowed; either way the browser goes on (htmx by a client redirect)."""
+    if lead_can_delete(request.user, lead):
+        name = str(lead)
+        delete()
+        messages.success(request, f"Deleted {name}.")
+        target = back
+    else:
+        messages.error(request, "Only the owner, their manager or an admin may delete this.")
+        target = lead_url(lead)
+    return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
+
+
+# -- Contacts -----------------------------------------------------------------------------------
+
+
+def filter_contacts(qs, data: dict):
+    if data.get("q"):
+        qs = _search(
+            qs,
+            data["q"],
+            ("first_name", "last_name", "email", "company__name", "company__domain"),
+        )
+    if data.get("industry"):
+        qs = qs.filter(company__industry=data["industry"])
+    if data.get("owner"):
+        qs = qs.filter(owner_id=data["owner"])
+    if data.get("email_status"):
+        qs = qs.filter(email_status=data["email_status"])
+    if data.get("opted_out"):
+        qs = qs.filter(opted_out=data["opted_out"] == "yes")
+    return qs
+
+
+@login_required
+def contacts_page(request):
+    """Contacts the user may see, searched and filtered; selected ones go to the assign page."""
+    form = ContactFilterForm(request.GET or None, viewer=request.user)
+    filters = form.filters()
+    contacts = filter_contacts(contact_list(viewer=request.user), filters)
+    contacts = contacts.order_by("last_name", "first_name", "contact_id")
+    page = Paginator(contacts, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"form": form, "page": page, "q": filters.get("q", "")}
+    return _render_list(
+        request, "web/leads/contact_list.html", "web/leads/partials/contact_results.html", context
+    )
+
+
+@login_required
+def contact_page(request, pk):
+    contact = get_object_or_404(contact_list(viewer=request.user), pk=pk)
+    context = {
+        "contact": contact,
+        "plans": _lead_plans(request.user, contact=contact),
+        "activities": _lead_activities(request.user, contact=contact),
+        "can_delete": lead_can_delete(request.user, contact),
+        "history_limit": HISTORY_LIMIT,
+    }
+    return render(request, "web/leads/contact_detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contact_create_page(request):
+    initial = {"owner": request.user}
+    company = request.GET.get("company")
+    if company:
+        initial["company"] = company
+    form = ContactForm(request.POST or None, viewer=request.user, initial=initial)
+    return _lead_form_page(
+        request,
+        form=form,
+        save=lambda data: services.contact_create(actor=request.user, **data),
+        context={"title": "New contact", "cancel_url": reverse("web-contacts")},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contact_edit_page(request, pk):
+    contact = get_object_or_404(contact_list(viewer=request.user), pk=pk)
+    initial = {name: getattr(contact, name) for name in services.CONTACT_FIELDS}
+    form = ContactForm(request.POST or None, viewer=request.user, lead=contact, initial=initial)
+    return _lead_form_page(
+        request,
+        form=form,
+        save=lambda data: services.contact_update(actor=request.user, contact=contact, data=data),
+        context={"title": f"Edit {contact}", "lead": contact, "cancel_url": lead_url(contact)},
+    )
+
+
+@login_required
+@require_POST
+def contact_delete_page(request, pk):
+    contact = get_object_or_404(contact_list(viewer=request.user), pk=pk)
+    return _delete(
+        request,
+        contact,
+        lambda: services.contact_delete(contact=contact),
+        reverse("web-contacts"),
+    )
+
+
+# -- Companies ----------------------------------------------------------------------------------
+
+
+def filter_companies(qs, data: dict):
+    if data.get("q"):
+        qs = _search(qs, data["q"], ("name", "domain", "industry"))
+    if data.get("industry"):
+        qs = qs.filter(industry=data["industry"])
+    if data.get("owner"):
+        qs = qs.filter(owner_id=data["owner"])
+    if data.get("size"):
+        qs = qs.filter(size=data["size"])
+    return qs
+
+
+@login_required
+def companies_page(request):
+    form = CompanyFilterForm(request.GET or None, viewer=request.user)
+    companies = filter_companies(company_list(viewer=request.user), form.filters())
+    # Only the contacts the user may see are counted: those the company's page lists.
+    visible = contact_list(viewer=request.user).values("pk")
+    companies = companies.annotate(
+        contact_count=Count("contacts", filter=Q(contacts__pk__in=visible))
+    ).order_by("name", "company_id")
+    page = Paginator(companies, PAGE_SIZE).get_page(request.GET.get("page"))
+    return _render_list(
+        request,
+        "web/leads/company_list.html",
+        "web/leads/partials/company_results.html",
+        {"form": form, "page": page},
+    )
+
+
+@login_required
+def company_page(request, pk):
+    company = get_object_or_404(company_list(viewer=request.user), pk=pk)
+    contacts = contact_list(viewer=request.user).filter(company=company)
+    contacts = contacts.order_by("last_name", "first_name", "contact_id")
+    page = Paginator(contacts, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "company": company,
+        "page": page,
+        "plans": _lead_plans(request.user, company=company),
+        "activities": _lead_activities(request.user, company=company),
+        "can_delete": lead_can_delete(request.user, company),
+        "history_limit": HISTORY_LIMIT,
+    }
+    return render(request, "web/leads/company_detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def company_create_page(request):
+    form = CompanyForm(request.POST or None, viewer=request.user, initial={"owner": request.user})
+    return _lead_form_page(
+        request,
+        form=form,
+        save=lambda data: services.company_create(actor=request.user, **data),
+        context={"title": "New company", "cancel_url": reverse("web-companies")},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def company_edit_page(request, pk):
+    company = get_object_or_404(company_list(viewer=request.user), pk=pk)
+    initial = {name: getattr(company, name) for name in services.COMPANY_FIELDS}
+    form = CompanyForm(request.POST or None, viewer=request.user, lead=company, initial=initial)
+    return _lead_form_page(
+        request,
+        form=form,
+        save=lambda data: services.company_update(actor=request.user, company=company, data=data),
+        context={"title": f"Edit {company}", "lead": company, "cancel_url": lead_url(company)},
+    )
+
+
+@login_required
+@require_POST
+def company_delete_page(request, pk):
+    company = get_object_or_404(company_list(viewer=request.user), pk=pk)
+    return _delete(
+        request,
+        company,
+        lambda: services.company_delete(company=company),
+        reverse("web-companies"),
+    )
+
+
+# -- CSV import ---------------------------------------------------------------------------------
+
+
+class UploadLimit(FileUploadHandler):
+    """Stops taking a file past the size limit, so a huge upload is neither kept in memory nor
+    written to a temporary file before being refused."""
+
+    def __init__(self, request=None):
+        super().__init__(request)
+        self.too_large = False
+
+    def receive_data_chunk(self, raw_data, start):
+        if start + len(raw_data) > imports.MAX_FILE_BYTES:
+            self.too_large = True
+            raise SkipFile
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
+
+
+def _job(request, job_id) -> imports.ImportJob:
+    try:
+        return imports.import_job_get(viewer=request.user, job_id=job_id)
+    except imports.ImportJobNotFound as exc:
+        raise Http404("No such import.") from exc
+
+
+def _job_url(name: str, job: imports.ImportJob) -> str:
+    return reverse(name, args=[job.job_id])
+
+
+# CSRF is checked by ``_import_upload`` once the size limit is in place: the middleware would
+# read the request body, and so the whole file, before the view could set it.
+@login_required
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def contacts_import_page(request):
+    """Step 1: upload a file."""
+    limit = UploadLimit(request)
+    if request.method == "POST":
+        request.upload_handlers.insert(0, limit)
+    return _import_upload(request, limit)
+
+
+@csrf_protect
+def _import_upload(request, limit: UploadLimit):
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        if limit.too_large:
+            # The file was dropped unread: say why, rather than "this field is required".
+            form.full_clean()
+            form.errors["file"] = form.error_class(
+                [
+                    f"The file is larger than {imports.MAX_FILE_BYTES // (1024 * 1024)} MB; "
+                    "split it in parts."
+                ]
+            )
+        elif form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                job = imports.import_job_create(
+                    actor=request.user, filename=upload.name, data=upload.read()
+                )
+            except imports.CsvFileError as exc:
+                form.add_error("file", exc.message)
+            else:
+                return redirect(_job_url("web-contacts-import-mapping", job))
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "web/leads/import_upload.html",
+        {"form": form, "max_mb": imports.MAX_FILE_BYTES // (1024 * 1024)},
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contacts_import_mapping(request, job_id):
+    """Step 2: which column holds which field, guessed from the header names."""
+    job = _job(request, job_id)
+    if job.status not in ("uploaded", "mapped"):
+        return redirect(_job_url("web-contacts-import-job", job))
+    sample = job.chunk(0)[0][1]
+    form = ImportMappingForm(request.POST or None, job=job, sample=sample)
+    if request.method == "POST" and form.is_valid():
+        try:
+            imports.import_job_set_mapping(job=job, mapping=form.mapping)
+        except CadenceError as exc:
+            _apply_service_error(form, exc)
+        else:
+            return redirect(_job_url("web-contacts-import-preview", job))
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "web/leads/import_mapping.html", {"form": form, "job": job}, status=status
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contacts_import_preview(request, job_id):
+    """Step 3: the first rows as they would be imported; POST starts the import."""
+    job = _job(request, job_id)
+    if job.status == "uploaded":
+        return redirect(_job_url("web-contacts-import-mapping", job))
+    if job.status != "mapped":
+        return redirect(_job_url("web-contacts-import-job", job))
+    if request.method == "POST":
+        imports.import_job_start(job=job)
+        return redirect(_job_url("web-contacts-import-job", job))
+    preview = imports.import_job_preview(job=job, viewer=request.user)
+    mapped = [
+        (label, job.header[job.mapping[name]])
+        for name, label in imports.IMPORT_FIELDS.items()
+        if job.mapping.get(name) is not None
+    ]
+    context = {"job": job, "preview": preview, "mapped": mapped}
+    return render(request, "web/leads/import_preview.html", context)
+
+
+@login_required
+def contacts_import_job(request, job_id):
+    """Step 4: the progress of a running import, then its report."""
+    job = _job(request, job_id)
+    if job.status == "uploaded":
+        return redirect(_job_url("web-contacts-import-mapping", job))
+    if job.status == "mapped":
+        return redirect(_job_url("web-contacts-import-preview", job))
+    context = {"job": job}
+    if job.status == "done":
+        outcome = request.GET.get("outcome", "")
+        if outcome not in (imports.CREATED, imports.UPDATED, imports.REJECTED):
+            outcome = ""
+        rows = [row for row in job.report_rows() if not outcome or row["outcome"] == outcome]
+        context["outcome"] = outcome
+        context["page"] = Paginator(rows, REPORT_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "web/leads/import_job.html", context)
+
+
+@login_required
+@require_POST
+def contacts_import_process(request, job_id):
+    """Import the next chunk. The progress bar asks for it again as soon as it is swapped in,
+    until the import is done and the page is reloaded to show the report."""
+    job = imports.import_job_process_next_chunk(job=_job(request, job_id), actor=request.user)
+    job_url = _job_url("web-contacts-import-job", job)
+    if not request.htmx:
+        return redirect(job_url)
+    if job.status == "done":
+        return HttpResponseClientRedirect(job_url)
+    return render(request, "web/leads/partials/import_progress.html", {"job": job})
+
+
+@login_required
+def contacts_import_report(request, job_id):
+    job = _job(request, job_id)
+    path = job.path / "report.csv"
+    if not path.exists():
+        raise Http404("This import has no report yet.")
+    name = f"import-report-{Path(job.filename).stem or 'contacts'}.csv"
+    return FileResponse(open(path, "rb"), as_attachment=True, filename=name)
+
+
+urlpatterns = [
+    path("contacts/", contacts_page, name="web-contacts"),
+    path("contacts/new/", contact_create_page, name="web-contact-new"),
+    path("contacts/import/", contacts_import_page, name="web-contacts-import"),
+    path(
+        "contacts/import/<uuid:job_id>/",
+        contacts_import_job,
+        name="web-contacts-import-job",
+    ),
+    path(
+        "contacts/import/<uuid:job_id>/mapping/",
+        contacts_import_mapping,
+        name="web-contacts-import-mapping",
+    ),
+    path(
+        "contacts/import/<uuid:job_id>/preview/",
+        contacts_import_preview,
+        name="web-contacts-import-preview",
+    ),
+    path(
+        "contacts/import/<uuid:job_id>/process/",
+        contacts_import_process,
+        name="web-contacts-import-process",
+    ),
+    path(
+        "contacts/import/<uuid:job_id>/report.csv",
+        contacts_import_report,
+        name="web-contacts-import-report",
+    ),
+    path("contacts/<uuid:pk>/", contact_page, name="web-contact"),
+    path("contacts/<uuid:pk>/edit/", contact_edit_page, name="web-contact-edit"),
+    path("contacts/<uuid:pk>/delete/", contact_delete_page, name="web-contact-delete"),
+    path("companies/", companies_page, name="web-companies"),
+    path("companies/new/", company_create_page, name="web-company-new"),
+    path("companies/<uuid:pk>/", company_page, name="web-company"),
+    path("companies/<uuid:pk>/edit/", company_edit_page, name="web-company-edit"),
+    path("companies/<uuid:pk>/delete/", company_delete_page, name="web-company-delete"),
+]
