@@ -5,10 +5,10 @@ import time
 
 import pytest
 
-from cadence.crm import imports
+from cadence.crm import import_jobs, imports
+from cadence.crm.import_jobs import ImportJobNotFound
 from cadence.crm.imports import (
     CsvFileError,
-    ImportJobNotFound,
     contacts_import_rows,
     guess_mapping,
     map_row,
@@ -319,14 +319,16 @@ def test_ten_thousand_rows_import_in_chunks_in_under_thirty_seconds(rep):
         f"F{i},L{i},person{i}@c{i % 300}.com,Company {i % 300},c{i % 300}.com"
         for i in range(10_000)
     ]
-    job = imports.import_job_create(actor=rep, filename="big.csv", data="\n".join(lines).encode())
-    imports.import_job_set_mapping(job=job, mapping=job.mapping)
-    imports.import_job_start(job=job)
+    job = import_jobs.import_job_create(
+        actor=rep, filename="big.csv", data="\n".join(lines).encode()
+    )
+    import_jobs.import_job_set_mapping(job=job, mapping=job.mapping)
+    import_jobs.import_job_start(job=job)
 
     started = time.monotonic()
     requests = 0
     while job.status != "done":
-        job = imports.import_job_process_next_chunk(job=job, actor=rep)
+        job = import_jobs.import_job_process_next_chunk(job=job, actor=rep)
         requests += 1
     elapsed = time.monotonic() - started
 
@@ -349,70 +351,70 @@ SMALL_FILE = (
 
 @pytest.mark.django_db
 def test_a_job_belongs_to_its_uploader_only(rep, teammate, var_dir):
-    job = imports.import_job_create(actor=rep, filename="../../x.csv", data=SMALL_FILE)
+    job = import_jobs.import_job_create(actor=rep, filename="../../x.csv", data=SMALL_FILE)
     assert (var_dir / "imports" / str(job.job_id) / "upload.csv").read_bytes() == SMALL_FILE
     assert job.filename == "x.csv"
-    assert imports.import_job_get(viewer=rep, job_id=job.job_id).total == 2
+    assert import_jobs.import_job_get(viewer=rep, job_id=job.job_id).total == 2
     for viewer, job_id in ((teammate, job.job_id), (rep, "not-a-uuid"), (rep, "0" * 32)):
         with pytest.raises(ImportJobNotFound):
-            imports.import_job_get(viewer=viewer, job_id=job_id)
+            import_jobs.import_job_get(viewer=viewer, job_id=job_id)
 
 
 @pytest.mark.django_db
 def test_a_job_runs_only_once_mapped_and_started_and_records_a_report(rep):
-    job = imports.import_job_create(actor=rep, filename="x.csv", data=SMALL_FILE)
+    job = import_jobs.import_job_create(actor=rep, filename="x.csv", data=SMALL_FILE)
     assert job.status == "uploaded"
     with pytest.raises(imports.CadenceError):
-        imports.import_job_start(job=job)
+        import_jobs.import_job_start(job=job)
     # Not running yet: asking for a chunk does nothing.
-    assert imports.import_job_process_next_chunk(job=job, actor=rep).processed == 0
+    assert import_jobs.import_job_process_next_chunk(job=job, actor=rep).processed == 0
 
     with pytest.raises(imports.CadenceError) as error:
-        imports.import_job_set_mapping(job=job, mapping={"first_name": 0})
+        import_jobs.import_job_set_mapping(job=job, mapping={"first_name": 0})
     assert error.value.field == "company_name"
 
-    imports.import_job_set_mapping(job=job, mapping=job.mapping)
-    preview = imports.import_job_preview(job=job, viewer=rep)
+    import_jobs.import_job_set_mapping(job=job, mapping=job.mapping)
+    preview = import_jobs.import_job_preview(job=job, viewer=rep)
     assert [row["action"] for row in preview] == ["created", "rejected"]
     assert preview[0]["company"] == "Acme (new company)"
     assert not Contact.objects.exists()
 
-    imports.import_job_start(job=job)
-    job = imports.import_job_process_next_chunk(job=job, actor=rep)
+    import_jobs.import_job_start(job=job)
+    job = import_jobs.import_job_process_next_chunk(job=job, actor=rep)
     assert job.status == "done"
     assert job.counts == {"created": 1, "updated": 0, "rejected": 1}
     report = list(job.report_rows())
     assert [(r["row"], r["outcome"]) for r in report] == [("2", "created"), ("3", "rejected")]
     assert "valid email" in report[1]["message"]
     with pytest.raises(imports.CadenceError):
-        imports.import_job_set_mapping(job=job, mapping=job.mapping)
+        import_jobs.import_job_set_mapping(job=job, mapping=job.mapping)
 
 
 @pytest.mark.django_db
 def test_a_chunk_another_request_is_doing_is_not_done_twice(rep):
-    job = imports.import_job_create(actor=rep, filename="x.csv", data=SMALL_FILE)
-    imports.import_job_set_mapping(job=job, mapping=job.mapping)
-    imports.import_job_start(job=job)
+    job = import_jobs.import_job_create(actor=rep, filename="x.csv", data=SMALL_FILE)
+    import_jobs.import_job_set_mapping(job=job, mapping=job.mapping)
+    import_jobs.import_job_start(job=job)
     (job.path / "lock").touch()
 
-    assert imports.import_job_process_next_chunk(job=job, actor=rep).processed == 0
+    assert import_jobs.import_job_process_next_chunk(job=job, actor=rep).processed == 0
     assert not Contact.objects.exists()
 
     (job.path / "lock").unlink()
-    assert imports.import_job_process_next_chunk(job=job, actor=rep).processed == 2
+    assert import_jobs.import_job_process_next_chunk(job=job, actor=rep).processed == 2
 
 
 @pytest.mark.django_db
 def test_old_imports_are_pruned(rep, var_dir):
-    job = imports.import_job_create(actor=rep, filename="x.csv", data=SMALL_FILE)
-    assert imports.import_jobs_prune() == 0
-    assert imports.import_jobs_prune(older_than=-1) == 1
+    job = import_jobs.import_job_create(actor=rep, filename="x.csv", data=SMALL_FILE)
+    assert import_jobs.import_jobs_prune() == 0
+    assert import_jobs.import_jobs_prune(older_than=-1) == 1
     assert not job.path.exists()
 
 
 def test_an_oversized_file_is_refused_before_it_is_read(rep):
     with pytest.raises(CsvFileError) as error:
-        imports.import_job_create(
+        import_jobs.import_job_create(
             actor=rep, filename="x.csv", data=b"x" * (imports.MAX_FILE_BYTES + 1)
         )
     assert "larger than 10 MB" in error.value.message

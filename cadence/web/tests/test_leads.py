@@ -9,7 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from cadence.activities.tests.factories import ActivityFactory
-from cadence.crm import imports
+from cadence.crm import import_jobs, imports
 from cadence.crm.models import Company, Contact
 from cadence.crm.tests.factories import CompanyFactory, ContactFactory
 from cadence.plans.tests.factories import LeadContactPlanFactory
@@ -601,7 +601,7 @@ def test_a_file_over_the_limit_is_refused_unread(rep, web_client, monkeypatch):
     response = upload(web_client(rep), b"Email\n" + b"a@example.com\n" * 20)
     assert response.status_code == 400
     assert "larger than" in field_errors(response, "file")
-    assert not (imports.imports_dir()).exists() or not any(imports.imports_dir().iterdir())
+    assert not (import_jobs.imports_dir()).exists() or not any(import_jobs.imports_dir().iterdir())
 
 
 def test_a_mapping_without_a_company_column_is_refused_next_to_the_field(rep, web_client):
@@ -635,7 +635,7 @@ def test_the_preview_shows_the_first_rows_with_their_problems(rep, web_client):
 def test_the_import_runs_chunk_by_chunk_with_a_progress_bar_then_reports(
     rep, web_client, monkeypatch
 ):
-    monkeypatch.setattr(imports, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(import_jobs, "CHUNK_ROWS", 2)
     client = web_client(rep)
     job_url = start_import(client)
 

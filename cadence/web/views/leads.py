@@ -33,7 +33,7 @@ from cadence.accounts.models import Team, User
 from cadence.accounts.selectors import teams_shareable_by, user_list, users_assignable_by
 from cadence.activities.selectors import activity_list
 from cadence.core.errors import CadenceError
-from cadence.crm import imports, services
+from cadence.crm import import_jobs, imports, services
 from cadence.crm.choices import CompanySize, EmailStatus
 from cadence.crm.models import Company, Contact
 from cadence.crm.selectors import company_list, contact_list, lead_can_delete
@@ -235,7 +235,7 @@ class ImportUploadForm(forms.Form):
 class ImportMappingForm(forms.Form):
     """One select per Cadence field, offering the file's columns (with a sample value)."""
 
-    def __init__(self, *args, job: imports.ImportJob, sample: list[str], **kwargs):
+    def __init__(self, *args, job: import_jobs.ImportJob, sample: list[str], **kwargs):
         super().__init__(*args, **kwargs)
         self.header = job.header
         columns = [("", "Not in the file")]
@@ -554,14 +554,14 @@ class UploadLimit(FileUploadHandler):
         return None
 
 
-def _job(request, job_id) -> imports.ImportJob:
+def _job(request, job_id) -> import_jobs.ImportJob:
     try:
-        return imports.import_job_get(viewer=request.user, job_id=job_id)
-    except imports.ImportJobNotFound as exc:
+        return import_jobs.import_job_get(viewer=request.user, job_id=job_id)
+    except import_jobs.ImportJobNotFound as exc:
         raise Http404("No such import.") from exc
 
 
-def _job_url(name: str, job: imports.ImportJob) -> str:
+def _job_url(name: str, job: import_jobs.ImportJob) -> str:
     return reverse(name, args=[job.job_id])
 
 
@@ -594,7 +594,7 @@ def _import_upload(request, limit: UploadLimit):
         elif form.is_valid():
             upload = form.cleaned_data["file"]
             try:
-                job = imports.import_job_create(
+                job = import_jobs.import_job_create(
                     actor=request.user, filename=upload.name, data=upload.read()
                 )
             except imports.CsvFileError as exc:
@@ -621,7 +621,7 @@ def contacts_import_mapping(request, job_id):
     form = ImportMappingForm(request.POST or None, job=job, sample=sample)
     if request.method == "POST" and form.is_valid():
         try:
-            imports.import_job_set_mapping(job=job, mapping=form.mapping)
+            import_jobs.import_job_set_mapping(job=job, mapping=form.mapping)
         except CadenceError as exc:
             _apply_service_error(form, exc)
         else:
@@ -642,9 +642,9 @@ def contacts_import_preview(request, job_id):
     if job.status != "mapped":
         return redirect(_job_url("web-contacts-import-job", job))
     if request.method == "POST":
-        imports.import_job_start(job=job)
+        import_jobs.import_job_start(job=job)
         return redirect(_job_url("web-contacts-import-job", job))
-    preview = imports.import_job_preview(job=job, viewer=request.user)
+    preview = import_jobs.import_job_preview(job=job, viewer=request.user)
     mapped = [
         (label, job.header[job.mapping[name]])
         for name, label in imports.IMPORT_FIELDS.items()
@@ -678,7 +678,7 @@ def contacts_import_job(request, job_id):
 def contacts_import_process(request, job_id):
     """Import the next chunk. The progress bar asks for it again as soon as it is swapped in,
     until the import is done and the page is reloaded to show the report."""
-    job = imports.import_job_process_next_chunk(job=_job(request, job_id), actor=request.user)
+    job = import_jobs.import_job_process_next_chunk(job=_job(request, job_id), actor=request.user)
     job_url = _job_url("web-contacts-import-job", job)
     if not request.htmx:
         return redirect(job_url)
