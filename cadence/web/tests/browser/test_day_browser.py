@@ -111,3 +111,11 @@ def test_a_manager_approves_automation_sends_now_and_sees_it_sent(page, sign_in,
     assert "Quick question, Grace" in row.inner_text()
     assert serious_violations(page) == []
     assert page.console_errors == []
+
+
+def test_the_outbox_pages_have_no_serious_accessibility_violations(page, sign_in, manager):
+    sign_in(manager)
+    for path in ("/outbox/", "/outbox/mail/", "/outbox/inbound/", "/suppressions/"):
+        page.goto(f"{page.base}{path}")
+        assert serious_violations(page) == [], path
+        assert page.console_errors == [], path
