@@ -8,6 +8,7 @@ with Chromium (Playwright) as a rep and as a manager, and saves each page at 128
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -19,15 +20,21 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 PASSWORD = "screenshots-demo-password"
-#: (file name, path, who looks) of each page pictured.
+#: What follows a list's path in the address of one of its objects.
+DETAIL = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/")
+#: (file name, path, who looks) of each page pictured: a rep's day, then a manager's outbox.
+#: A path ending in "first:" opens the first link to such a page on the page before.
 PAGES = [
-    ("dashboard", "/", "admin"),
-    ("plans", "/plans/", "admin"),
-    ("strategies", "/strategies/", "admin"),
-    ("contacts", "/contacts/", "admin"),
-    ("outbox", "/outbox/", "admin"),
-    ("suppressions", "/suppressions/", "admin"),
-    ("settings", "/settings/", "admin"),
+    ("dashboard", "/", "lukas"),
+    ("plans", "/plans/", "lukas"),
+    ("plan", "first:/plans/", "lukas"),
+    ("strategies", "/strategies/", "lukas"),
+    ("strategy-editor", "first:/strategies/", "lukas"),
+    ("contacts", "/contacts/", "lukas"),
+    ("contact", "first:/contacts/", "lukas"),
+    ("settings", "/settings/", "lukas"),
+    ("outbox", "/outbox/", "olivia"),
+    ("suppressions", "/suppressions/", "olivia"),
 ]
 FLAGS = [
     "--no-sandbox",
@@ -91,18 +98,35 @@ class Command(BaseCommand):
         for width, suffix in ((1280, ""), (390, "-phone")):
             context = browser.new_context(viewport={"width": width, "height": 900})
             page = context.new_page()
-            page.goto(f"{base}/accounts/login/")
-            page.get_by_label("Username").fill("admin")
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Sign in").click()
-            page.wait_for_url(f"{base}/")
-            for name, path, _ in PAGES:
-                page.goto(f"{base}{path}")
+            signed_in = None
+            for name, path, username in PAGES:
+                if username != signed_in:
+                    context.clear_cookies()
+                    self._sign_in(page, base, username)
+                    signed_in = username
+                if path.startswith("first:"):
+                    prefix = path.removeprefix("first:")
+                    links = page.locator(f"main a[href^='{prefix}']").evaluate_all(
+                        "links => links.map(a => a.getAttribute('href'))"
+                    )
+                    detail = [h for h in links if DETAIL.fullmatch(h.removeprefix(prefix))]
+                    if not detail:
+                        continue
+                    page.goto(f"{base}{detail[0]}")
+                else:
+                    page.goto(f"{base}{path}")
                 page.wait_for_load_state("networkidle")
                 target = out / f"{name}{suffix}.png"
-                page.screenshot(path=str(target), full_page=suffix == "")
+                page.screenshot(path=str(target))
                 self.stdout.write(f"  {target.relative_to(Path(settings.BASE_DIR))}")
             context.close()
+
+    def _sign_in(self, page, base: str, username: str) -> None:
+        page.goto(f"{base}/accounts/login/")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{base}/")
 
     def _manage(self, env: dict, *args: str) -> None:
         done = subprocess.run(
