@@ -93,3 +93,12 @@ def serious_violations(page) -> list[str]:
         for v in results.response["violations"]
         if v["impact"] in ("serious", "critical")
     ]
+
+
+def htmx_ready(locator) -> None:
+    """Wait until htmx has wired the element (content it swapped in is processed a moment after
+    it appears): acting before would send a plain request instead of the htmx one."""
+    locator.evaluate(
+        "el => new Promise(ok => (function wait() {"
+        " el['htmx-internal-data'] ? ok() : setTimeout(wait, 20); })())"
+    )

@@ -13,7 +13,7 @@ from cadence.messaging.tests.support import automated_strategy
 from cadence.plans.assignment import strategy_assign
 from cadence.plans.models import LeadContactPlan
 from cadence.strategies.tests.factories import ContactStrategyFactory, StrategyStepFactory
-from cadence.web.tests.browser.conftest import serious_violations
+from cadence.web.tests.browser.conftest import htmx_ready, serious_violations
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(120)]
 
@@ -50,6 +50,7 @@ def test_a_due_step_is_logged_from_the_dashboard_and_the_plan_advances(page, sig
     assert "Step 1" in task.inner_text()
     assert page.get_by_role("heading", name="Overdue (1)").is_visible()
     task.get_by_role("link", name="Log done").click()
+    htmx_ready(task.locator("form"))
     task.get_by_label("Outcome").select_option("Connected")
     task.get_by_label("Notes").fill("Talked about the pilot.")
     task.get_by_role("button", name="Save").click()

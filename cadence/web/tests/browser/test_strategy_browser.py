@@ -6,7 +6,7 @@ import pytest
 from cadence.crm.tests.factories import CompanyFactory, ContactFactory
 from cadence.plans.models import LeadContactPlan
 from cadence.strategies.models import ContactStrategy
-from cadence.web.tests.browser.conftest import serious_violations
+from cadence.web.tests.browser.conftest import htmx_ready, serious_violations
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(180)]
 
@@ -55,10 +55,12 @@ def test_build_reorder_preview_and_assign_a_strategy(page, sign_in, rep):
     # The live preview renders the email step for a chosen contact.
     page.get_by_role("button", name="Edit step 2").click()
     edit = page.get_by_role("form", name="Edit step 2")
+    chooser = edit.get_by_label("Preview for")
+    htmx_ready(chooser)
     edit.get_by_label("Subject template").fill("Hi {{ contact.first_name }} at {{ company.name }}")
     # Choosing the contact asks for the preview at once (typing waits for a pause).
     with page.expect_response("**/preview/") as answered:
-        edit.get_by_label("Preview for").select_option(value=str(ada.pk))
+        chooser.select_option(value=str(ada.pk))
     assert answered.value.ok
     edit.get_by_text("Hi Ada at Analytical Engines").wait_for()
     assert serious_violations(page) == []
@@ -77,3 +79,18 @@ def test_the_strategy_pages_have_no_serious_accessibility_violations(page, sign_
     for path in ("/strategies/", f"/strategies/{strategy.pk}/", "/strategies/assign/"):
         page.goto(f"{page.base}{path}")
         assert serious_violations(page) == [], path
+
+
+def test_steps_reorder_from_the_keyboard(page, sign_in, rep):
+    strategy = ContactStrategy.objects.create(name="Keyboard", created_by=rep)
+    for number, kind in enumerate(["Email", "Call"], start=1):
+        strategy.steps.create(step_number=number, delay_days=0, activity_type=kind)
+    sign_in(rep)
+    page.goto(f"{page.base}/strategies/{strategy.pk}/")
+
+    page.get_by_role("button", name="Move up step 2").focus()
+    with page.expect_response("**/steps/reorder/"):
+        page.keyboard.press("Enter")
+
+    page.get_by_text("The new order is saved.").wait_for()
+    assert _order(strategy) == ["Call", "Email"]
