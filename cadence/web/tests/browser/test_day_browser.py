@@ -50,7 +50,7 @@ def test_a_due_step_is_logged_from_the_dashboard_and_the_plan_advances(page, sig
     assert "Step 1" in task.inner_text()
     assert page.get_by_role("heading", name="Overdue (1)").is_visible()
     task.get_by_role("link", name="Log done").click()
-    htmx_ready(task.locator("form"))
+    htmx_ready(task.locator("form.task-form"))
     task.get_by_label("Outcome").select_option("Connected")
     task.get_by_label("Notes").fill("Talked about the pilot.")
     task.get_by_role("button", name="Save").click()
