@@ -1,7 +1,6 @@
 """Importing contacts from CSV: reading files, mapping columns, the row-by-row upsert and the
 chunked import jobs kept on disk."""
 
-
 import pytest
 
 from cadence.crm import import_jobs, imports
