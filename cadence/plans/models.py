@@ -87,6 +87,9 @@ class LeadContactPlan(TimestampedModel):
         ordering = [models.F("next_step_due_date").asc(nulls_last=True), "plan_start_date"]
         indexes = [
             models.Index(fields=["status"], name="plan_status_idx"),
+            # Plans per strategy and status (the strategies page's usage counts) from the index
+            # alone, without reading a row per plan.
+            models.Index(fields=["strategy", "status"], name="plan_strategy_status_idx"),
             models.Index(fields=["next_step_due_date"], name="plan_next_due_idx"),
             # "Due plans of user U", and the scheduler's "due plans" scan, touch only plans that
             # are running, so the partial index stays small however many plans have finished.

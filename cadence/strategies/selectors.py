@@ -12,6 +12,16 @@ from cadence.accounts.selectors import can_manage_user_work, scope_by_user
 from cadence.strategies.models import ContactStrategy, StrategyStep
 
 
+def template_list() -> QuerySet[ContactStrategy]:
+    """The reusable strategies, which every user may see (``strategy_list`` filtered to them,
+    without the test of custom strategies' plans that costs a scan of the plans)."""
+    return (
+        ContactStrategy.objects.filter(is_template=True)
+        .select_related("created_by", "automation_approved_by")
+        .annotate(step_count=Count("steps", distinct=True))
+    )
+
+
 def strategy_list(*, viewer: User) -> QuerySet[ContactStrategy]:
     if viewer.is_admin:
         visible = Q()

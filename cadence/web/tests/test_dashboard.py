@@ -128,10 +128,27 @@ def test_dashboard_query_count_does_not_grow_with_tasks(
         Notification.objects.create(user=rep, title=f"Note {number}")
     client = web_client(rep)
 
-    with django_assert_max_num_queries(7):
+    # One query per task section and one counting them all, whatever the number of tasks.
+    with django_assert_max_num_queries(10):
         page = client.get("/")
 
     assert page.content.count(b'class="task') >= 24
+
+
+def test_a_long_backlog_lists_the_oldest_and_links_to_the_rest(rep, web_client, monkeypatch):
+    from cadence.web.views import dashboard
+
+    monkeypatch.setattr(dashboard, "TASKS_SHOWN", 3)
+    now = timezone.now()
+    for number in range(5):
+        make_plan(rep, due=now - datetime.timedelta(days=3, hours=number), first_name=f"P{number}")
+
+    html = web_client(rep).get("/").content.decode()
+
+    assert 'Overdue <span class="muted">(5)</span>' in html
+    assert html.count('class="task overdue"') == 3
+    assert "2 more in the plans list" in html
+    assert "due=overdue" in html
 
 
 # -- Log done -----------------------------------------------------------------------------------

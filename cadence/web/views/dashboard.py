@@ -31,11 +31,14 @@ from cadence.notifications.services import reminder_snooze
 from cadence.plans import services
 from cadence.plans.choices import RUNNING_STATUSES, PlanStatus
 from cadence.plans.models import LeadContactPlan
-from cadence.plans.selectors import plan_list, task_list
+from cadence.plans.selectors import plan_list, task_counts, task_list
 from cadence.scheduling.due import local_day_bounds
 from cadence.scheduling.zones import local_to_utc, resolve_zone, to_local
 from cadence.strategies.rendering import render_text, template_context
 
+#: Tasks listed per section; the rest are a link away, in the plans list (a rep back from a
+#: holiday can have thousands overdue, and each task renders its subject).
+TASKS_SHOWN = 50
 #: The dashboard's task sections, by ``task_list``'s windows.
 SECTIONS = [
     ("due", "Overdue", "Nothing overdue."),
@@ -185,16 +188,26 @@ def _what_next(request, plan: LeadContactPlan) -> str:
 def dashboard(request):
     """The user's own tasks by window, latest unread notifications and plan counts by status."""
     user = request.user
-    tasks = task_list(user=user, now=timezone.now())
-    sections = [
-        {
-            "key": key,
-            "title": title,
-            "empty": empty,
-            "tasks": [task for task in tasks if task.window == key],
-        }
-        for key, title, empty in SECTIONS
-    ]
+    now = timezone.now()
+    counts_by_window = task_counts(user=user, now=now)
+    plans_url = reverse("web-plans")
+    more_filters = {"due": "overdue", "today": "today", "upcoming": "week"}
+    sections = []
+    for key, title, empty in SECTIONS:
+        tasks = task_list(user=user, now=now, window=key, limit=TASKS_SHOWN)
+        total = counts_by_window[key]
+        more = urlencode({"due": more_filters[key], "owner": user.pk})
+        sections.append(
+            {
+                "key": key,
+                "title": title,
+                "empty": empty,
+                "tasks": tasks,
+                "total": total,
+                "more": total - len(tasks),
+                "more_url": f"{plans_url}?{more}",
+            }
+        )
     counts = dict(
         plan_list(viewer=user)
         .filter(user=user)
@@ -202,7 +215,6 @@ def dashboard(request):
         .values_list("status")
         .annotate(count=Count("pk"))
     )
-    plans_url = reverse("web-plans")
     status_counts = [
         {
             "label": status.label,

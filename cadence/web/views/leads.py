@@ -464,12 +464,21 @@ def filter_companies(qs, data: dict):
 def companies_page(request):
     form = CompanyFilterForm(request.GET or None, viewer=request.user)
     companies = filter_companies(company_list(viewer=request.user), form.filters())
-    # Only the contacts the user may see are counted: those the company's page lists.
-    visible = contact_list(viewer=request.user).values("pk")
-    companies = companies.annotate(
-        contact_count=Count("contacts", filter=Q(contacts__pk__in=visible))
-    ).order_by("name", "company_id")
-    page = Paginator(companies, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(companies.order_by("name", "company_id"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    # Counted for the page's companies only (an annotation would count for every company before
+    # paginating), and only the contacts the user may see: those the company's page lists.
+    page.object_list = list(page.object_list)
+    counts = dict(
+        contact_list(viewer=request.user)
+        .filter(company_id__in=[company.pk for company in page.object_list])
+        .order_by()
+        .values_list("company_id")
+        .annotate(n=Count("pk"))
+    )
+    for company in page.object_list:
+        company.contact_count = counts.get(company.pk, 0)
     return _render_list(
         request,
         "web/leads/company_list.html",

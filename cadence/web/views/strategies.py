@@ -18,8 +18,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, Q
 from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -44,6 +43,7 @@ from cadence.strategies.selectors import (
     step_list,
     strategy_can_edit,
     strategy_list,
+    template_list,
 )
 
 PAGE_SIZE = 50
@@ -388,23 +388,25 @@ def strategy_list_page(request):
         else:
             messages.success(request, "The strategy is created: add its steps.")
             return redirect("web-strategy", pk=strategy.pk)
-    active = (
-        LeadContactPlan.objects.filter(strategy=OuterRef("pk"), status__in=ACTIVE_STATUSES)
-        .order_by()
-        .values("strategy")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    strategies = (
-        strategy_list(viewer=request.user)
-        .filter(is_template=True)
-        .annotate(active_plans=Coalesce(Subquery(active, output_field=IntegerField()), 0))
-        .order_by(F("archived_at").asc(nulls_first=True), "name")
-    )
+    strategies = template_list().order_by(F("archived_at").asc(nulls_first=True), "name")
     query = request.GET.get("q", "").strip()[:200]
     if query:
         strategies = strategies.filter(Q(name__icontains=query) | Q(description__icontains=query))
     page = Paginator(strategies, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Counted for the page's strategies in one query after paginating: as an annotation, the
+    # count ran once per joined step row, which took most of a second with 100,000 plans.
+    page.object_list = list(page.object_list)
+    active = dict(
+        LeadContactPlan.objects.filter(
+            strategy_id__in=[strategy.pk for strategy in page.object_list],
+            status__in=ACTIVE_STATUSES,
+        )
+        .order_by()
+        .values_list("strategy_id")
+        .annotate(n=Count("pk"))
+    )
+    for strategy in page.object_list:
+        strategy.active_plans = active.get(strategy.pk, 0)
     context = {"form": form, "page": page, "q": query}
     status = 400 if request.method == "POST" else 200
     return render(request, "web/strategies/list.html", context, status=status)
