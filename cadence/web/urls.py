@@ -3,6 +3,7 @@
 from cadence.web.views import (
     account,
     dashboard,
+    lead_imports,
     leads,
     outbox,
     plans,
@@ -16,6 +17,7 @@ urlpatterns = [
     *plans.urlpatterns,
     *strategy_assign.urlpatterns,
     *strategies.urlpatterns,
+    *lead_imports.urlpatterns,
     *leads.urlpatterns,
     *outbox.urlpatterns,
 ]

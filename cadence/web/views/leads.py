@@ -1,9 +1,8 @@
-"""Contacts and companies: lists, detail pages, forms, and the CSV import of contacts.
+"""Contacts and companies: lists, detail pages and forms (the CSV import is ``lead_imports``).
 
 Every lead is fetched through the crm selectors, so one the user may not see is a 404, and every
 change goes through the crm services, so the pages follow the API's rules (custody, a contact
-needs a name or an email); a refusal is shown next to the field, never as a 500. The import's
-rules live in ``cadence.crm.imports``; these views only walk the user through its steps.
+needs a name or an email); a refusal is shown next to the field, never as a 500.
 """
 
 from __future__ import annotations
@@ -11,21 +10,17 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import Callable
 from functools import cache
-from pathlib import Path
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -33,7 +28,7 @@ from cadence.accounts.models import Team, User
 from cadence.accounts.selectors import teams_shareable_by, user_list, users_assignable_by
 from cadence.activities.selectors import activity_list
 from cadence.core.errors import CadenceError
-from cadence.crm import import_jobs, imports, services
+from cadence.crm import services
 from cadence.crm.choices import CompanySize, EmailStatus
 from cadence.crm.models import Company, Contact
 from cadence.crm.selectors import company_list, contact_list, lead_can_delete
@@ -216,56 +211,10 @@ class ContactForm(LeadForm):
         ).order_by("name", "company_id")
 
 
-class ImportUploadForm(forms.Form):
-    file = forms.FileField(
-        label="CSV file",
-        help_text="A UTF-8 CSV file of up to 10 MB with a header row; commas or semicolons.",
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
-    )
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if Path(upload.name).suffix.lower() not in (".csv", ".txt", ".tsv"):
-            raise ValidationError(
-                "Choose a .csv file. Save a spreadsheet as “CSV UTF-8” first.", code="extension"
-            )
-        return upload
-
-
-class ImportMappingForm(forms.Form):
-    """One select per Cadence field, offering the file's columns (with a sample value)."""
-
-    def __init__(self, *args, job: import_jobs.ImportJob, sample: list[str], **kwargs):
-        super().__init__(*args, **kwargs)
-        self.header = job.header
-        columns = [("", "Not in the file")]
-        for index, name in enumerate(job.header):
-            value = sample[index].strip() if index < len(sample) else ""
-            example = f" (e.g. {value[:40]})" if value else ""
-            columns.append((str(index), f"{name}{example}"))
-        for name, label in imports.IMPORT_FIELDS.items():
-            current = job.mapping.get(name)
-            self.fields[name] = forms.ChoiceField(
-                label=label,
-                required=False,
-                choices=columns,
-                initial="" if current is None else str(current),
-            )
-
-    def clean(self):
-        data = super().clean()
-        self.mapping = {
-            name: int(data[name]) if data.get(name) else None for name in imports.IMPORT_FIELDS
-        }
-        for name, problem in imports.mapping_problems(self.mapping, self.header).items():
-            self.add_error(name, problem)
-        return data
-
-
 # -- Helpers ------------------------------------------------------------------------------------
 
 
-def _apply_service_error(form: forms.Form, exc: CadenceError | ValidationError) -> None:
+def apply_service_error(form: forms.Form, exc: CadenceError | ValidationError) -> None:
     """Show a service's refusal next to the field it names (``owner_id`` is the owner field),
     or above the form."""
     if isinstance(exc, CadenceError):
@@ -304,7 +253,7 @@ def _lead_form_page(request, *, form: forms.Form, save: Callable[[dict], object]
         try:
             lead = save(form.cleaned_data)
         except (CadenceError, ValidationError) as exc:
-            _apply_service_error(form, exc)
+            apply_service_error(form, exc)
         else:
             messages.success(request, f"Saved {lead}.")
             return redirect(lead_url(lead))
@@ -542,199 +491,9 @@ def company_delete_page(request, pk):
     )
 
 
-# -- CSV import ---------------------------------------------------------------------------------
-
-
-class UploadLimit(FileUploadHandler):
-    """Stops taking a file past the size limit, so a huge upload is neither kept in memory nor
-    written to a temporary file before being refused."""
-
-    def __init__(self, request=None):
-        super().__init__(request)
-        self.too_large = False
-
-    def receive_data_chunk(self, raw_data, start):
-        if start + len(raw_data) > imports.MAX_FILE_BYTES:
-            self.too_large = True
-            raise SkipFile
-        return raw_data
-
-    def file_complete(self, file_size):
-        return None
-
-
-def _job(request, job_id) -> import_jobs.ImportJob:
-    try:
-        return import_jobs.import_job_get(viewer=request.user, job_id=job_id)
-    except import_jobs.ImportJobNotFound as exc:
-        raise Http404("No such import.") from exc
-
-
-def _job_url(name: str, job: import_jobs.ImportJob) -> str:
-    return reverse(name, args=[job.job_id])
-
-
-# CSRF is checked by ``_import_upload`` once the size limit is in place: the middleware would
-# read the request body, and so the whole file, before the view could set it.
-@login_required
-@csrf_exempt
-@require_http_methods(["GET", "POST"])
-def contacts_import_page(request):
-    """Step 1: upload a file."""
-    limit = UploadLimit(request)
-    if request.method == "POST":
-        request.upload_handlers.insert(0, limit)
-    return _import_upload(request, limit)
-
-
-@csrf_protect
-def _import_upload(request, limit: UploadLimit):
-    form = ImportUploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST":
-        if limit.too_large:
-            # The file was dropped unread: say why, rather than "this field is required".
-            form.full_clean()
-            form.errors["file"] = form.error_class(
-                [
-                    f"The file is larger than {imports.MAX_FILE_BYTES // (1024 * 1024)} MB; "
-                    "split it in parts."
-                ]
-            )
-        elif form.is_valid():
-            upload = form.cleaned_data["file"]
-            try:
-                job = import_jobs.import_job_create(
-                    actor=request.user, filename=upload.name, data=upload.read()
-                )
-            except imports.CsvFileError as exc:
-                form.add_error("file", exc.message)
-            else:
-                return redirect(_job_url("web-contacts-import-mapping", job))
-    status = 400 if request.method == "POST" else 200
-    return render(
-        request,
-        "web/leads/import_upload.html",
-        {"form": form, "max_mb": imports.MAX_FILE_BYTES // (1024 * 1024)},
-        status=status,
-    )
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def contacts_import_mapping(request, job_id):
-    """Step 2: which column holds which field, guessed from the header names."""
-    job = _job(request, job_id)
-    if job.status not in ("uploaded", "mapped"):
-        return redirect(_job_url("web-contacts-import-job", job))
-    sample = job.chunk(0)[0][1]
-    form = ImportMappingForm(request.POST or None, job=job, sample=sample)
-    if request.method == "POST" and form.is_valid():
-        try:
-            import_jobs.import_job_set_mapping(job=job, mapping=form.mapping)
-        except CadenceError as exc:
-            _apply_service_error(form, exc)
-        else:
-            return redirect(_job_url("web-contacts-import-preview", job))
-    status = 400 if request.method == "POST" else 200
-    return render(
-        request, "web/leads/import_mapping.html", {"form": form, "job": job}, status=status
-    )
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def contacts_import_preview(request, job_id):
-    """Step 3: the first rows as they would be imported; POST starts the import."""
-    job = _job(request, job_id)
-    if job.status == "uploaded":
-        return redirect(_job_url("web-contacts-import-mapping", job))
-    if job.status != "mapped":
-        return redirect(_job_url("web-contacts-import-job", job))
-    if request.method == "POST":
-        import_jobs.import_job_start(job=job)
-        return redirect(_job_url("web-contacts-import-job", job))
-    preview = import_jobs.import_job_preview(job=job, viewer=request.user)
-    mapped = [
-        (label, job.header[job.mapping[name]])
-        for name, label in imports.IMPORT_FIELDS.items()
-        if job.mapping.get(name) is not None
-    ]
-    context = {"job": job, "preview": preview, "mapped": mapped}
-    return render(request, "web/leads/import_preview.html", context)
-
-
-@login_required
-def contacts_import_job(request, job_id):
-    """Step 4: the progress of a running import, then its report."""
-    job = _job(request, job_id)
-    if job.status == "uploaded":
-        return redirect(_job_url("web-contacts-import-mapping", job))
-    if job.status == "mapped":
-        return redirect(_job_url("web-contacts-import-preview", job))
-    context = {"job": job}
-    if job.status == "done":
-        outcome = request.GET.get("outcome", "")
-        if outcome not in (imports.CREATED, imports.UPDATED, imports.REJECTED):
-            outcome = ""
-        rows = [row for row in job.report_rows() if not outcome or row["outcome"] == outcome]
-        context["outcome"] = outcome
-        context["page"] = Paginator(rows, REPORT_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "web/leads/import_job.html", context)
-
-
-@login_required
-@require_POST
-def contacts_import_process(request, job_id):
-    """Import the next chunk. The progress bar asks for it again as soon as it is swapped in,
-    until the import is done and the page is reloaded to show the report."""
-    job = import_jobs.import_job_process_next_chunk(job=_job(request, job_id), actor=request.user)
-    job_url = _job_url("web-contacts-import-job", job)
-    if not request.htmx:
-        return redirect(job_url)
-    if job.status == "done":
-        return HttpResponseClientRedirect(job_url)
-    return render(request, "web/leads/partials/import_progress.html", {"job": job})
-
-
-@login_required
-def contacts_import_report(request, job_id):
-    job = _job(request, job_id)
-    path = job.path / "report.csv"
-    if not path.exists():
-        raise Http404("This import has no report yet.")
-    name = f"import-report-{Path(job.filename).stem or 'contacts'}.csv"
-    return FileResponse(open(path, "rb"), as_attachment=True, filename=name)
-
-
 urlpatterns = [
     path("contacts/", contacts_page, name="web-contacts"),
     path("contacts/new/", contact_create_page, name="web-contact-new"),
-    path("contacts/import/", contacts_import_page, name="web-contacts-import"),
-    path(
-        "contacts/import/<uuid:job_id>/",
-        contacts_import_job,
-        name="web-contacts-import-job",
-    ),
-    path(
-        "contacts/import/<uuid:job_id>/mapping/",
-        contacts_import_mapping,
-        name="web-contacts-import-mapping",
-    ),
-    path(
-        "contacts/import/<uuid:job_id>/preview/",
-        contacts_import_preview,
-        name="web-contacts-import-preview",
-    ),
-    path(
-        "contacts/import/<uuid:job_id>/process/",
-        contacts_import_process,
-        name="web-contacts-import-process",
-    ),
-    path(
-        "contacts/import/<uuid:job_id>/report.csv",
-        contacts_import_report,
-        name="web-contacts-import-report",
-    ),
     path("contacts/<uuid:pk>/", contact_page, name="web-contact"),
     path("contacts/<uuid:pk>/edit/", contact_edit_page, name="web-contact-edit"),
     path("contacts/<uuid:pk>/delete/", contact_delete_page, name="web-contact-delete"),
