@@ -20,7 +20,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from cadence.core.errors import CadenceError
 from cadence.crm import import_jobs, imports
-from cadence.web.views.leads import apply_service_error
+from cadence.web.forms import show_service_error
 
 REPORT_PAGE_SIZE = 50
 
@@ -161,7 +161,7 @@ def contacts_import_mapping(request, job_id):
         try:
             import_jobs.import_job_set_mapping(job=job, mapping=form.mapping)
         except CadenceError as exc:
-            apply_service_error(form, exc)
+            show_service_error(form, exc)
         else:
             return redirect(_job_url("web-contacts-import-preview", job))
     status = 400 if request.method == "POST" else 200

@@ -34,6 +34,7 @@ from cadence.crm.models import Company, Contact
 from cadence.crm.selectors import company_list, contact_list, lead_can_delete
 from cadence.plans.choices import RUNNING_STATUSES
 from cadence.plans.selectors import plan_list
+from cadence.web.forms import show_service_error
 
 PAGE_SIZE = 25
 REPORT_PAGE_SIZE = 50
@@ -214,19 +215,6 @@ class ContactForm(LeadForm):
 # -- Helpers ------------------------------------------------------------------------------------
 
 
-def apply_service_error(form: forms.Form, exc: CadenceError | ValidationError) -> None:
-    """Show a service's refusal next to the field it names (``owner_id`` is the owner field),
-    or above the form."""
-    if isinstance(exc, CadenceError):
-        name = (exc.field or "").removesuffix("_id")
-        form.add_error(name if name in form.fields else None, exc.message)
-        return
-    errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
-    for name, messages_ in errors.items():
-        for message in messages_:
-            form.add_error(name if name in form.fields else None, message)
-
-
 def _render_list(request, template: str, partial: str, context: dict):
     """The full page, or for htmx (but not its history restore, which needs the page) only the
     results, which the filters swap in."""
@@ -253,7 +241,7 @@ def _lead_form_page(request, *, form: forms.Form, save: Callable[[dict], object]
         try:
             lead = save(form.cleaned_data)
         except (CadenceError, ValidationError) as exc:
-            apply_service_error(form, exc)
+            show_service_error(form, exc)
         else:
             messages.success(request, f"Saved {lead}.")
             return redirect(lead_url(lead))

@@ -33,6 +33,7 @@ from cadence.plans.selectors import plan_list
 from cadence.scheduling.due import local_day_bounds
 from cadence.strategies.rendering import template_problems
 from cadence.strategies.selectors import step_list, strategy_list
+from cadence.web.forms import show_service_error
 from cadence.web.views.dashboard import (
     activity_type_of,
     local_instant,
@@ -51,12 +52,6 @@ ABORT_REASONS = [ExitReason.MANUAL, ExitReason.REPLIED, ExitReason.MEETING_BOOKE
 
 def error_text(exc: ValidationError) -> str:
     return " ".join(exc.messages)
-
-
-def apply_service_error(form: forms.Form, exc: CadenceError, fields: dict[str, str]) -> None:
-    """Show a service's refusal next to the form field it names (``fields`` maps the services'
-    field names to the form's), or above the form."""
-    form.add_error(fields.get(exc.field or ""), exc.message)
 
 
 # -- Forms ---------------------------------------------------------------------------------------
@@ -457,7 +452,7 @@ def plan_log(request, pk):
                     description=data["description"],
                 )
             except CadenceError as exc:
-                apply_service_error(form, exc, {"outcome": "outcome"})
+                show_service_error(form, exc, {"outcome": "outcome"})
             except ValidationError as exc:
                 form.add_error(None, error_text(exc))
             else:
@@ -513,7 +508,7 @@ def plan_custom(request):
                 if exc.field in ("steps", "step_number"):
                     steps_error = exc.message
                 else:
-                    apply_service_error(
+                    show_service_error(
                         form,
                         exc,
                         {

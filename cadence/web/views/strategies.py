@@ -45,6 +45,7 @@ from cadence.strategies.selectors import (
     strategy_list,
     template_list,
 )
+from cadence.web.forms import show_service_error
 
 PAGE_SIZE = 50
 #: The preview's contact select offers this many of the user's contacts (a select of thousands
@@ -83,18 +84,6 @@ def _placeholder_choices() -> list:
 
 PLACEHOLDER_CHOICES = _placeholder_choices()
 PLACEHOLDER_VALUES = {value for _, options in PLACEHOLDER_CHOICES for value, _ in options}
-
-
-def apply_error(form: forms.Form, exc: CadenceError | ValidationError, fields: dict) -> None:
-    """Show a service's refusal next to the form field it names (``fields`` maps the services'
-    field names to the form's), or above the form."""
-    if isinstance(exc, CadenceError):
-        form.add_error(fields.get(exc.field or ""), exc.message)
-    elif hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 # -- Forms ---------------------------------------------------------------------------------------
@@ -384,7 +373,7 @@ def strategy_list_page(request):
         try:
             strategy = services.strategy_create(created_by=request.user, **form.cleaned_data)
         except (CadenceError, ValidationError) as exc:
-            apply_error(form, exc, {"name": "name", "description": "description"})
+            show_service_error(form, exc, {"name": "name", "description": "description"})
         else:
             messages.success(request, "The strategy is created: add its steps.")
             return redirect("web-strategy", pk=strategy.pk)
@@ -431,7 +420,7 @@ def strategy_settings(request, pk):
         try:
             services.strategy_update(strategy=strategy, data=dict(form.cleaned_data))
         except (CadenceError, ValidationError) as exc:
-            apply_error(form, exc, {name: name for name in form.fields})
+            show_service_error(form, exc, {name: name for name in form.fields})
         else:
             messages.success(request, "The settings are saved.")
             return redirect("web-strategy", pk=strategy.pk)
@@ -515,7 +504,7 @@ def step_add(request, pk):
         try:
             step = services.step_create(strategy=strategy, **form.step_data())
         except (CadenceError, ValidationError) as exc:
-            apply_error(form, exc, {name: name for name in form.fields})
+            show_service_error(form, exc, {name: name for name in form.fields})
         else:
             return _steps_response(
                 request, strategy, f"Step {step.step_number} is added.", section=True
@@ -563,7 +552,7 @@ def step_edit(request, pk, step_pk):
         try:
             services.step_update(step=step, data=form.step_data())
         except (CadenceError, ValidationError) as exc:
-            apply_error(form, exc, {name: name for name in form.fields})
+            show_service_error(form, exc, {name: name for name in form.fields})
         else:
             response = _steps_response(request, strategy, f"Step {step.step_number} is saved.")
             if request.htmx:

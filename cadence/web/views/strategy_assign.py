@@ -22,7 +22,7 @@ from cadence.crm.selectors import company_list, contact_list
 from cadence.plans.assignment import strategy_assign
 from cadence.scheduling.zones import local_to_utc, resolve_zone, to_local
 from cadence.strategies.selectors import strategies_plannable_by
-from cadence.web.views.strategies import apply_error
+from cadence.web.forms import show_service_error
 
 #: Contacts a search on the assign page lists; the count covers them all.
 SEARCH_SAMPLE = 10
@@ -161,7 +161,9 @@ def strategy_assign_page(request, pk=None):
                     missing=missing,
                 )
             except (CadenceError, ValidationError) as exc:
-                apply_error(form, exc, {"strategy_id": "strategy", "plan_start_date": "start_date"})
+                show_service_error(
+                    form, exc, {"strategy_id": "strategy", "plan_start_date": "start_date"}
+                )
             else:
                 result = {
                     "strategy": form.cleaned_data["strategy"],
