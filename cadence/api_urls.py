@@ -11,12 +11,14 @@ from cadence.messaging.api import urls as messaging_urls
 from cadence.notifications.api import urls as notifications_urls
 from cadence.plans.api import urls as plans_urls
 from cadence.strategies.api import urls as strategies_urls
+from cadence.suggestions.api import urls as suggestions_urls
 
 router = Router()
 for app_urls in (accounts_urls, crm_urls, strategies_urls, plans_urls, activities_urls):
     app_urls.register(router)
 notifications_urls.register(router)
 messaging_urls.register(router)
+suggestions_urls.register(router)
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),

@@ -64,6 +64,8 @@ class Activity(TimestampedModel):
         indexes = [
             models.Index(fields=["user", "-occurred_at"], name="activity_user_recent_idx"),
             models.Index(fields=["occurred_at"], name="activity_occurred_idx"),
+            # A lead's history in order: suggestion rules and the history analysis walk it.
+            models.Index(fields=["contact", "occurred_at"], name="activity_contact_time_idx"),
             models.Index(
                 fields=["message_id"],
                 name="activity_message_id_idx",

@@ -19,6 +19,7 @@ from cadence.messaging.outbox import outbox_queue_due
 from cadence.notifications.services import reminders_deliver_due
 from cadence.plans.scheduler import plans_create_due_reminders
 from cadence.plans.services import plans_resume_due
+from cadence.suggestions.services import suggestions_generate_due
 
 logger = logging.getLogger(__name__)
 
@@ -30,25 +31,28 @@ class PassResult:
     seconds: float
     plans_resumed: int = 0
     emails_queued: int = 0
+    suggestions_made: int = 0
 
     def __str__(self) -> str:
         return (
             f"{self.plans_resumed} plan(s) resumed, {self.reminders_created} plan(s) reminded, "
-            f"{self.emails_queued} automated email(s) queued, {self.reminders_delivered} "
-            f"reminder(s) delivered in {self.seconds:.2f} s"
+            f"{self.emails_queued} automated email(s) queued, {self.suggestions_made} "
+            f"suggestion(s) made, {self.reminders_delivered} reminder(s) delivered in "
+            f"{self.seconds:.2f} s"
         )
 
 
 def scheduler_pass(*, now: datetime.datetime | None = None) -> PassResult:
     """Resume plans whose pause ends, make the reminders of steps falling due, queue the
-    automated emails that are due, then deliver the reminders that are due. (Sending the
-    queued emails is the ``messaging.send_outbox`` task's job, so a slow mail server never
-    holds up reminders.)"""
+    automated emails that are due, make the suggestions of the time rules, then deliver the
+    reminders that are due. (Sending the queued emails is the ``messaging.send_outbox`` task's
+    job, so a slow mail server never holds up reminders.)"""
     now = now or timezone.now()
     started = time.perf_counter()
     resumed = plans_resume_due(now=now)
     created = plans_create_due_reminders(now=now)
     queued = outbox_queue_due(now=now)
+    suggested = suggestions_generate_due(now=now)
     delivered = reminders_deliver_due(now=now)
     counters_prune(now=now)
     result = PassResult(
@@ -57,7 +61,8 @@ def scheduler_pass(*, now: datetime.datetime | None = None) -> PassResult:
         time.perf_counter() - started,
         plans_resumed=resumed,
         emails_queued=queued,
+        suggestions_made=suggested,
     )
-    if created or delivered or resumed or queued:
+    if created or delivered or resumed or queued or suggested:
         logger.info("Scheduler pass: %s", result)
     return result

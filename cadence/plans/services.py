@@ -8,9 +8,10 @@ cannot move a plan twice.
 from __future__ import annotations
 
 import datetime
+import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -37,6 +38,8 @@ from cadence.plans.choices import (
 from cadence.plans.models import LeadContactPlan, PlanStepResult
 from cadence.strategies import services as strategy_services
 from cadence.strategies.models import ContactStrategy, StrategyStep
+
+logger = logging.getLogger(__name__)
 
 
 class PlanStateError(CadenceError):
@@ -278,6 +281,46 @@ _STATUS_ACTIONS = {
 
 
 @transaction.atomic
+def plan_insert_step(
+    *,
+    plan: LeadContactPlan,
+    activity_type: str,
+    subject: str,
+    note: str,
+    due_at: datetime.datetime,
+) -> StrategyStep:
+    """Give a custom plan one more step, as its next step, due about ``due_at`` (whole days
+    after the previous step, by the plan's calendar). A plan that follows a shared strategy
+    cannot: the step would reach every plan on it."""
+    if plan is None:
+        raise PlanStateError("There is no plan to add a step to.", field="plan_id")
+    plan = _locked(plan)
+    if plan.strategy is None or plan.strategy.is_template:
+        name = plan.strategy.name if plan.strategy else "no strategy"
+        raise PlanStateError(
+            f"This plan follows the shared strategy {name!r}; only a custom plan takes a step "
+            "of its own. Accept it as a task instead.",
+            field="plan_id",
+        )
+    _refuse_unless(plan, ACTIVE_STATUSES, "add a step to")
+    current = plan.current_step
+    since = plan.last_step_completed_at or plan.started_at or plan.plan_start_date
+    step = strategy_services.step_create(
+        strategy=plan.strategy,
+        step_number=current.step_number if current is not None else None,
+        activity_type=activity_type,
+        subject_template=subject,
+        description_template=note,
+        delay_days=max(0, (due_at - since).days),
+    )
+    plan = _locked(plan)
+    plan.current_step = step
+    progress.set_due(plan, progress.due_date_for(plan, step))
+    progress.save_progress(plan)
+    return step
+
+
+@transaction.atomic
 def plan_update(*, plan: LeadContactPlan, data: dict) -> LeadContactPlan:
     """Reassign a plan, or move its status: a new status runs the matching action (start,
     pause, resume, abort, complete) with its rules."""
@@ -312,6 +355,22 @@ _EXITS = {
 }
 
 
+#: Called with each list of activities just logged, inside the logging transaction; apps above
+#: plans (suggestions) register here at startup rather than plans importing them.
+activity_listeners: list[Callable[[list[Activity]], None]] = []
+
+
+def _tell_listeners(activities: list[Activity]) -> None:
+    """Let listeners react to new activities. What they add is advice: a listener that fails
+    is logged and rolled back to a savepoint, never failing the activity itself."""
+    for listener in activity_listeners:
+        try:
+            with transaction.atomic():
+                listener(activities)
+        except Exception:
+            logger.exception("Activity listener %s failed", listener.__qualname__)
+
+
 @transaction.atomic
 def activity_log(*, actor: User, skip_to: bool = False, **fields) -> Activity:
     """Record an activity and let it move plans.
@@ -339,6 +398,7 @@ def activity_log(*, actor: User, skip_to: bool = False, **fields) -> Activity:
             progress.finish_step(plan, step, activity=activity, **done)
         progress.save_progress(plan)
     _apply_exit_rules(activity)
+    _tell_listeners([activity])
     return activity
 
 
@@ -417,6 +477,7 @@ def steps_log_done(*, done: Sequence[StepDone]) -> list[Activity]:
     PlanStepResult.objects.bulk_create(results)
     rows_update(model=LeadContactPlan, objs=advanced, fields=progress.PLAN_FIELDS)
     progress.retire_stale_reminders([plan.pk for plan in advanced])
+    _tell_listeners(activities)
     return activities
 
 

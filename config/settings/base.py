@@ -9,6 +9,7 @@ import secrets
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(environ.Env().str("CADENCE_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
     "cadence.plans",
     "cadence.messaging",
     "cadence.notifications",
+    "cadence.suggestions",
     "cadence.ops",
     "cadence.web",
 ]
@@ -249,6 +251,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "messaging.send_outbox",
         "schedule": 15.0,
         "options": {"expires": 30},
+    },
+    # The history analysis reads every activity: once a night, at a quiet hour, is enough for
+    # findings that need months of history to move.
+    "analyze-history": {
+        "task": "suggestions.analyze_history",
+        "schedule": crontab(hour=env.int("CADENCE_ANALYSIS_HOUR", default=3), minute=17),
+        "options": {"expires": 6 * 3600},
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

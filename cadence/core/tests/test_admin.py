@@ -31,6 +31,7 @@ from cadence.plans.models import LeadContactPlan, PlanStepResult
 from cadence.plans.tests.factories import LeadContactPlanFactory
 from cadence.strategies.models import ContactStrategy, StrategyStep
 from cadence.strategies.tests.factories import StrategyStepFactory
+from cadence.suggestions.models import AnalysisRun, Finding, Suggestion, SuggestionRule
 
 pytestmark = pytest.mark.django_db
 
@@ -49,9 +50,18 @@ CADENCE_MODELS = [
     CalendarFeed,
     Suppression,
     Sender,
+    SuggestionRule,
 ]
 #: Histories the engine writes: listed and viewed in the admin, never added or changed there.
-READ_ONLY_MODELS = [PlanStepResult, OutboundMessage, InboundMessage, SendCounter]
+READ_ONLY_MODELS = [
+    PlanStepResult,
+    OutboundMessage,
+    InboundMessage,
+    SendCounter,
+    Suggestion,
+    AnalysisRun,
+    Finding,
+]
 
 #: Queries a changelist of 20 rows may run: session, user, counts, the page, the filters'
 #: choices and the date hierarchy. Well under 20, so one query per row cannot hide in it.
@@ -83,7 +93,13 @@ def one_of_each():
     reminder = ReminderFactory(
         user=plan.user, plan=plan, step=step, activity=activity, due_at=timezone.now()
     )
+    run = AnalysisRun.objects.create(status="done", started_at=timezone.now())
+    finding = _finding(run)
     return {
+        SuggestionRule: SuggestionRule.objects.create(kind="email_no_reply", params={"days": 3}),
+        Suggestion: _suggestion(activity, finding),
+        AnalysisRun: run,
+        Finding: finding,
         Team: plan.user.team,
         User: plan.user,
         Company: plan.company,
@@ -124,6 +140,45 @@ def one_of_each():
     }
 
 
+def _finding(run):
+    return Finding.objects.create(
+        run=run,
+        prev_channel="Email",
+        prev_outcome="Sent",
+        channel="Call",
+        delay_bucket="1-2",
+        n=200,
+        responses=40,
+        rate=0.2,
+        ci_low=0.15,
+        ci_high=0.26,
+        baseline_n=800,
+        baseline_responses=80,
+        baseline_rate=0.1,
+        ratio=2.0,
+        p_value=0.001,
+        q_value=0.01,
+        sentence="Leads reply 2.0x more often to a call 1-2 days after an email.",
+    )
+
+
+def _suggestion(activity, finding=None):
+    return Suggestion.objects.create(
+        kind="voicemail_retry",
+        dedupe_key=f"voicemail_retry:{activity.pk}",
+        user=activity.user,
+        company=activity.company,
+        contact=activity.contact,
+        plan=activity.plan,
+        trigger_activity=activity,
+        finding=finding,
+        activity_type="Call",
+        due_at=timezone.now(),
+        title="Call again",
+        reason="You left a voicemail.",
+    )
+
+
 def test_every_cadence_model_is_registered():
     """Each concrete model of a cadence app has an admin, and this module tests each of them."""
     cadence_models = {m for m in apps.get_models() if m.__module__.startswith("cadence.")}
@@ -159,6 +214,11 @@ def _activities():
     ActivityFactory.create_batch(20)
 
 
+def _suggestions():
+    for activity in ActivityFactory.create_batch(20):
+        _suggestion(activity)
+
+
 def _plans():
     for n in range(20):
         step = StrategyStepFactory(step_number=1)
@@ -184,8 +244,9 @@ def _plans():
         (Contact, _contacts),
         (Activity, _activities),
         (LeadContactPlan, _plans),
+        (Suggestion, _suggestions),
     ],
-    ids=["company", "contact", "activity", "plan"],
+    ids=["company", "contact", "activity", "plan", "suggestion"],
 )
 def test_changelist_runs_a_bounded_number_of_queries(
     staff_client, django_assert_max_num_queries, model, make_rows

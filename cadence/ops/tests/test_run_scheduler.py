@@ -22,7 +22,8 @@ UTC = datetime.UTC
 DUE = datetime.datetime(2025, 11, 25, 9, 0, tzinfo=UTC)
 SUMMARY = re.compile(
     r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \d+ plan\(s\) resumed, (\d+) plan\(s\) reminded, "
-    r"\d+ automated email\(s\) queued, (\d+) reminder\(s\) delivered in \d+\.\d\d s$"
+    r"\d+ automated email\(s\) queued, \d+ suggestion\(s\) made, (\d+) reminder\(s\) "
+    r"delivered in \d+\.\d\d s$"
 )
 
 

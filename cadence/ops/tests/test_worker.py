@@ -207,8 +207,8 @@ def test_a_celery_worker_process_runs_the_pass_over_redis(services, lead_plans, 
     log = log_path.read_text(errors="replace")
     assert "ops.scheduler_pass" in log and "succeeded" in log, _log_tail(log_path)
     assert (
-        f"{DUE_PLANS} plan(s) reminded, 0 automated email(s) queued, {DUE_PLANS} reminder(s) "
-        "delivered" in log
+        f"{DUE_PLANS} plan(s) reminded, 0 automated email(s) queued, 0 suggestion(s) made, "
+        f"{DUE_PLANS} reminder(s) delivered" in log
     )
     assert exit_code == 0, f"the worker did not stop cleanly:\n{_log_tail(log_path)}"
 
@@ -235,10 +235,10 @@ def test_the_task_runs_one_pass_and_reports_it(lead_plans):
     summary = scheduler_pass_task()
     assert summary.startswith(
         f"0 plan(s) resumed, {DUE_PLANS} plan(s) reminded, 0 automated email(s) queued, "
-        f"{DUE_PLANS} reminder(s) delivered"
+        f"0 suggestion(s) made, {DUE_PLANS} reminder(s) delivered"
     )
     assert set(Reminder.objects.values_list("plan_id", flat=True)) == {p.pk for p in due}
     assert scheduler_pass_task().startswith(
-        "0 plan(s) resumed, 0 plan(s) reminded, 0 automated email(s) queued, 0 reminder(s) "
-        "delivered"
+        "0 plan(s) resumed, 0 plan(s) reminded, 0 automated email(s) queued, 0 suggestion(s) "
+        "made, 0 reminder(s) delivered"
     )

@@ -1,0 +1,68 @@
+"""Admin for suggestions: rule settings are edited here (checked like the API does); the
+suggestions and the analysis are histories the engine writes, viewed here."""
+
+from django import forms
+from django.contrib import admin
+from django.http import HttpRequest
+
+from cadence.suggestions import rules
+from cadence.suggestions.models import AnalysisRun, Finding, Suggestion, SuggestionRule
+
+
+class _ReadOnly(admin.ModelAdmin):
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class SuggestionRuleForm(forms.ModelForm):
+    class Meta:
+        model = SuggestionRule
+        fields = ["team", "kind", "enabled", "params"]
+
+    def clean(self):
+        cleaned = super().clean()
+        kind = cleaned.get("kind")
+        if kind in rules.KINDS:
+            try:
+                cleaned["params"] = rules.clean_params(kind, cleaned.get("params") or {})
+            except ValueError as error:
+                self.add_error("params", str(error))
+        return cleaned
+
+
+@admin.register(SuggestionRule)
+class SuggestionRuleAdmin(admin.ModelAdmin):
+    form = SuggestionRuleForm
+    list_display = ("kind", "team", "enabled", "params", "updated_at")
+    list_filter = ("kind", "enabled")
+    list_select_related = ("team",)
+    autocomplete_fields = ("team",)
+
+
+@admin.register(Suggestion)
+class SuggestionAdmin(_ReadOnly):
+    list_display = ("title", "kind", "status", "user", "due_at", "created_at")
+    list_filter = ("status", "kind")
+    list_select_related = ("user",)
+    search_fields = ("title", "reason")
+    date_hierarchy = "created_at"
+    raw_id_fields = ("user", "company", "contact", "plan", "trigger_activity", "finding")
+
+
+@admin.register(AnalysisRun)
+class AnalysisRunAdmin(_ReadOnly):
+    list_display = ("started_at", "status", "activities", "comparisons", "findings_count")
+    list_filter = ("status",)
+
+
+@admin.register(Finding)
+class FindingAdmin(_ReadOnly):
+    list_display = ("sentence", "ratio", "n", "q_value", "run")
+    list_filter = ("prev_channel", "channel", "delay_bucket")
+    list_select_related = ("run",)
+    search_fields = ("sentence", "industry")

@@ -1,0 +1,113 @@
+import itertools
+
+from django.db.models import QuerySet
+
+from cadence.accounts.models import Team, User
+from cadence.accounts.selectors import scope_by_user
+from cadence.suggestions import rules
+from cadence.suggestions.choices import SuggestionStatus
+from cadence.suggestions.models import AnalysisRun, Finding, Suggestion
+from cadence.suggestions.profiles import delay_bucket
+from cadence.suggestions.services import current_run, rule_settings
+
+
+def suggestion_list(*, viewer: User) -> QuerySet[Suggestion]:
+    """Suggestions for the viewer, their team's for managers, everyone's for admins."""
+    return Suggestion.objects.filter(scope_by_user(viewer, field="user")).select_related(
+        "company", "contact", "plan", "plan__strategy", "user", "finding", "reminder"
+    )
+
+
+def suggestions_open(*, viewer: User, limit: int | None = None) -> list[Suggestion]:
+    """The viewer's own open suggestions, soonest first."""
+    qs = suggestion_list(viewer=viewer).filter(user=viewer, status=SuggestionStatus.OPEN)
+    return list(qs[:limit] if limit is not None else qs)
+
+
+def suggestions_of_lead(*, viewer: User, contact=None, plan=None) -> list[Suggestion]:
+    """Open suggestions, and accepted ones whose task is still open, about a contact or a plan."""
+    qs = suggestion_list(viewer=viewer).filter(status=SuggestionStatus.OPEN)
+    if contact is not None:
+        qs = qs.filter(contact=contact)
+    if plan is not None:
+        qs = qs.filter(plan=plan) | qs.filter(contact_id=plan.contact_id, plan__isnull=True)
+    return list(qs)
+
+
+def rule_team_choices(*, viewer: User) -> list[Team | None]:
+    """Teams whose rules the viewer may read; ``None`` is the organisation default."""
+    if viewer.is_admin:
+        return [None, *Team.objects.order_by("name")]
+    return [viewer.team] if viewer.team_id else [None]
+
+
+def rule_list(*, team: Team | None) -> list[dict]:
+    """Each rule kind with the settings that apply to the team (or the defaults)."""
+    team_id = team.pk if team is not None else None
+    settings = rule_settings([team_id])[team_id]
+    return [
+        {
+            "kind": kind,
+            "label": definition.kind.label,
+            "description": definition.description,
+            "team": team,
+            "enabled": settings[kind][0],
+            "params": settings[kind][1],
+            "definitions": definition.params,
+        }
+        for kind, definition in rules.KINDS.items()
+    ]
+
+
+def finding_list() -> QuerySet[Finding]:
+    """The findings of the newest finished analysis, strongest effect first."""
+    run = current_run()
+    if run is None:
+        return Finding.objects.none()
+    return Finding.objects.filter(run=run)
+
+
+def run_list() -> QuerySet[AnalysisRun]:
+    return AnalysisRun.objects.all()
+
+
+#: How a finding bears on a strategy step's choice of channel and delay.
+SUPPORTS, CONTRADICTS, ALTERNATIVE = "supports", "contradicts", "alternative"
+#: Outcomes a touch on each channel has when nobody answered: what the previous step of a
+#: strategy leaves behind when the lead is still in the plan.
+_SILENT_OUTCOMES = {
+    "Email": {"Sent"},
+    "LinkedIn Message": {"Sent"},
+    "LinkedIn Connect": {"Sent", ""},
+    "SMS": {"Sent"},
+    "Call": {"No Answer", "Voicemail Left"},
+}
+
+
+def step_findings(steps) -> dict:
+    """``{step_id: [(verdict, finding), ...]}`` for a strategy's steps, from the newest
+    analysis: findings about the step's own channel and delay after the step before it
+    (``supports`` or ``contradicts`` it), and up to two better next touches after that step
+    (``alternative``)."""
+    steps = sorted(steps, key=lambda step: step.step_number)
+    findings = list(finding_list())
+    notes: dict = {}
+    for previous, step in itertools.pairwise(steps):
+        outcomes = _SILENT_OUTCOMES.get(previous.activity_type)
+        after = [
+            f
+            for f in findings
+            if f.prev_channel == previous.activity_type
+            and (outcomes is None or f.prev_outcome in outcomes)
+        ]
+        bucket = delay_bucket(step.delay_days)
+        same = [f for f in after if f.channel == step.activity_type and f.delay_bucket == bucket]
+        verdicts = [(SUPPORTS if f.is_positive else CONTRADICTS, f) for f in same]
+        better = sorted(
+            (f for f in after if f.is_positive and f not in same),
+            key=lambda f: -f.ratio,
+        )
+        verdicts += [(ALTERNATIVE, f) for f in better[:2]]
+        if verdicts:
+            notes[step.pk] = verdicts
+    return notes
