@@ -40,6 +40,7 @@ from cadence.ops.demo_plans import PLAN_MOVING_OUTCOMES, PlanHistory, build_plan
 from cadence.plans.choices import PlanStatus, StepResult
 from cadence.plans.models import LeadContactPlan, PlanStepResult
 from cadence.strategies.models import ContactStrategy, StrategyStep
+from cadence.suggestions.services import suggestions_replay
 
 ADMIN_USERNAME = "admin"
 COMPANY_COUNT = 200
@@ -60,6 +61,7 @@ class DemoSummary:
     activities: int = 0
     step_results: int = 0
     reminders: int = 0
+    suggestions: int = 0
 
 
 def demo_data_loaded() -> bool:
@@ -134,6 +136,9 @@ class _Builder:
             (Reminder, reminders),
         ):
             model.objects.bulk_create(rows, batch_size=500)
+        # The rows were written in bulk, past the listener that makes suggestions as activities
+        # are logged: replay the history so the demo has the suggestions its history implies.
+        suggestions = suggestions_replay(activities=activities, now=self.now)
 
         summary = DemoSummary(
             usernames=tuple(users),
@@ -146,6 +151,7 @@ class _Builder:
             activities=len(activities),
             step_results=len(history.results),
             reminders=len(reminders),
+            suggestions=suggestions,
         )
         self._log_summary(summary, contacts, all_strategies, history, reminders)
         return summary
@@ -170,6 +176,7 @@ class _Builder:
             f"{late} late, {len(results) - late} on time)"
         )
         self.log(f"Reminders: {summary.reminders} ({pending} pending)")
+        self.log(f"Suggestions: {summary.suggestions}")
 
     def _users(self, password: str) -> dict[str, User]:
         teams = {

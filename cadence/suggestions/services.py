@@ -30,9 +30,13 @@ from cadence.suggestions.choices import RunStatus, SuggestionKind, SuggestionSta
 from cadence.suggestions.models import AnalysisRun, Finding, Suggestion, SuggestionRule
 from cadence.suggestions.profiles import bucket_days, size_band
 
-#: How far back the pass looks for silences, past each rule's threshold: a pass that did not run
-#: for a few days catches up, but years of history never flood anyone with suggestions.
-CATCH_UP = datetime.timedelta(days=7)
+#: How far back the pass looks for silences, past each rule's threshold. The pass runs every
+#: minute, so a day covers a scheduler that was down for hours, while each pass reads only a
+#: day of emails however long the history is, and years of history never flood anyone.
+CATCH_UP = datetime.timedelta(days=1)
+#: An open suggestion this long past its due date is stale advice: it is withdrawn, so lists
+#: show what is still worth doing.
+EXPIRE_AFTER = datetime.timedelta(days=14)
 #: How many of a lead's latest activities the unanswered-calls rule reads back.
 STREAK_LOOKBACK = 50
 
@@ -353,6 +357,16 @@ def suggestions_on_activities(activities: list[Activity]) -> int:
     return _create(proposals)
 
 
+def suggestions_replay(*, activities: Iterable[Activity], now: datetime.datetime) -> int:
+    """Run the rules over a history written in bulk (demo data, an import), one activity at a
+    time in the order they happened, as if each had just been logged; then the time rules as of
+    ``now``. Returns how many suggestions were made."""
+    made = 0
+    for activity in sorted(activities, key=lambda a: (a.occurred_at, str(a.pk))):
+        made += suggestions_on_activities([activity])
+    return made + suggestions_generate_due(now=now)
+
+
 def _email_no_reply_due(now: datetime.datetime, settings_for) -> list[rules.Proposal]:
     kind = rules.KINDS[SuggestionKind.EMAIL_NO_REPLY]
     later = Activity.objects.filter(
@@ -491,9 +505,21 @@ def _withdraw_resumed(now: datetime.datetime) -> int:
     )
 
 
+def _withdraw_expired(now: datetime.datetime) -> int:
+    return Suggestion.objects.filter(
+        status=SuggestionStatus.OPEN, due_at__lt=now - EXPIRE_AFTER
+    ).update(
+        status=SuggestionStatus.WITHDRAWN,
+        withdrawn_reason=f"Not acted on within {EXPIRE_AFTER.days} days of its date.",
+        decided_at=now,
+        updated_at=now,
+    )
+
+
 def suggestions_generate_due(*, now: datetime.datetime | None = None) -> int:
     """The scheduler pass's step: make the suggestions of the time rules (silences), withdraw
-    the ones overtaken by events that log no activity. Returns how many were made."""
+    the ones overtaken by events that log no activity and the ones long past their date.
+    Returns how many were made."""
     now = now or timezone.now()
     teams = set(User.objects.filter(is_active=True).values_list("team_id", flat=True).distinct())
     teams.add(None)
@@ -507,6 +533,7 @@ def suggestions_generate_due(*, now: datetime.datetime | None = None) -> int:
         }
 
     _withdraw_resumed(now)
+    _withdraw_expired(now)
     made = _create(_email_no_reply_due(now, settings_for))
     made += _create(_paused_stale_due(now, settings_for))
     return made

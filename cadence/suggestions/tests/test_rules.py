@@ -28,6 +28,8 @@ from cadence.suggestions.services import (
 
 pytestmark = pytest.mark.django_db
 NOW = timezone.now()
+#: An email this old has waited past the default three days, within the pass's catch-up day.
+DAYS_3_5 = datetime.timedelta(days=3, hours=12)
 
 
 @pytest.fixture
@@ -98,7 +100,7 @@ def test_an_email_does_not_withdraw_a_call_again_suggestion(rep, contact):
 
 def test_a_reply_withdraws_every_open_suggestion_about_the_contact(rep, contact):
     log(rep, contact, ActivityType.CALL, Outcome.VOICEMAIL_LEFT, at=NOW - datetime.timedelta(5))
-    log(rep, contact, ActivityType.EMAIL, Outcome.SENT, at=NOW - datetime.timedelta(4))
+    log(rep, contact, ActivityType.EMAIL, Outcome.SENT, at=NOW - DAYS_3_5)
     suggestions_generate_due(now=NOW)
     assert len(open_of()) == 2
     log(rep, contact, ActivityType.EMAIL, Outcome.REPLIED, direction=Direction.INBOUND)
@@ -173,7 +175,7 @@ def test_a_failing_rule_never_fails_the_activity(rep, contact, monkeypatch, capl
 
 
 def test_email_without_reply_suggests_a_call_once(rep, contact):
-    email = log(rep, contact, ActivityType.EMAIL, Outcome.SENT, at=NOW - datetime.timedelta(4))
+    email = log(rep, contact, ActivityType.EMAIL, Outcome.SENT, at=NOW - DAYS_3_5)
     log(rep, ContactFactory(company__owner=rep), ActivityType.EMAIL, Outcome.SENT)
     assert suggestions_generate_due(now=NOW) == 1
     [suggestion] = open_of()
@@ -191,30 +193,32 @@ def test_email_no_reply_waits_for_the_team_threshold(rep, manager, contact):
     suggestion_rule_set(
         actor=manager, team=rep.team, kind=SuggestionKind.EMAIL_NO_REPLY, params={"days": 5}
     )
-    log(rep, contact, ActivityType.EMAIL, Outcome.SENT, at=NOW - datetime.timedelta(4))
+    log(rep, contact, ActivityType.EMAIL, Outcome.SENT, at=NOW - DAYS_3_5)
     assert suggestions_generate_due(now=NOW) == 0
-    assert suggestions_generate_due(now=NOW + datetime.timedelta(days=1, minutes=1)) == 1
+    assert suggestions_generate_due(now=NOW + datetime.timedelta(days=1.5, minutes=1)) == 1
 
 
 def test_email_no_reply_skips_answered_opted_out_and_old_emails(rep, contact):
-    log(rep, contact, ActivityType.EMAIL, Outcome.SENT, at=NOW - datetime.timedelta(5))
+    log(rep, contact, ActivityType.EMAIL, Outcome.SENT, at=NOW - DAYS_3_5)
     log(
         rep,
         contact,
         ActivityType.EMAIL,
         Outcome.REPLIED,
         direction=Direction.INBOUND,
-        at=NOW - datetime.timedelta(4),
+        at=NOW - datetime.timedelta(days=3),
     )
     gone = ContactFactory(company__owner=rep, opted_out=True, opted_out_at=NOW)
-    log(rep, gone, ActivityType.EMAIL, Outcome.SENT, at=NOW - datetime.timedelta(5))
+    log(rep, gone, ActivityType.EMAIL, Outcome.SENT, at=NOW - DAYS_3_5)
+    bounced = ContactFactory(company__owner=rep, email_status="bounced")
+    log(rep, bounced, ActivityType.EMAIL, Outcome.SENT, at=NOW - DAYS_3_5)
     ancient = ContactFactory(company__owner=rep)
     log(rep, ancient, ActivityType.EMAIL, Outcome.SENT, at=NOW - datetime.timedelta(days=90))
     assert suggestions_generate_due(now=NOW) == 0
 
 
 def test_a_reply_withdraws_the_call_suggestion(rep, contact):
-    log(rep, contact, ActivityType.EMAIL, Outcome.SENT, at=NOW - datetime.timedelta(4))
+    log(rep, contact, ActivityType.EMAIL, Outcome.SENT, at=NOW - DAYS_3_5)
     suggestions_generate_due(now=NOW)
     log(rep, contact, ActivityType.EMAIL, Outcome.REPLIED, direction=Direction.INBOUND)
     suggestion = Suggestion.objects.get()
@@ -227,7 +231,7 @@ def test_no_call_suggested_when_the_plan_calls_next(rep, contact):
     strategy = ContactStrategyFactory()
     StrategyStepFactory(strategy=strategy, step_number=1, activity_type=ActivityType.CALL)
     LeadContactPlanFactory(contact=contact, strategy=strategy, user=rep)
-    log(rep, contact, ActivityType.EMAIL, Outcome.SENT, at=NOW - datetime.timedelta(4))
+    log(rep, contact, ActivityType.EMAIL, Outcome.SENT, at=NOW - DAYS_3_5)
     assert suggestions_generate_due(now=NOW) == 0
 
 
@@ -306,7 +310,7 @@ def test_a_decided_suggestion_cannot_be_decided_again(rep, contact):
 
 
 def test_a_dismissed_suggestion_is_not_made_again(rep, contact):
-    log(rep, contact, ActivityType.EMAIL, Outcome.SENT, at=NOW - datetime.timedelta(4))
+    log(rep, contact, ActivityType.EMAIL, Outcome.SENT, at=NOW - DAYS_3_5)
     suggestions_generate_due(now=NOW)
     suggestion_dismiss(suggestion=Suggestion.objects.get(), actor=rep)
     assert suggestions_generate_due(now=NOW + datetime.timedelta(hours=1)) == 0
@@ -500,3 +504,14 @@ def test_outbox_sends_get_recommendations_too(rep, contact, finding):
     assert [s.trigger_activity_id for s in open_of()] == [activity.pk]
     plan.refresh_from_db()
     assert plan.status == PlanStatus.COMPLETED
+
+
+def test_open_suggestions_long_past_their_date_expire(rep, contact):
+    log(rep, contact, ActivityType.CALL, Outcome.VOICEMAIL_LEFT, at=NOW - datetime.timedelta(20))
+    fresh = ContactFactory(company__owner=rep)
+    log(rep, fresh, ActivityType.CALL, Outcome.VOICEMAIL_LEFT, at=NOW - datetime.timedelta(10))
+    suggestions_generate_due(now=NOW)
+    expired = Suggestion.objects.get(contact=contact)
+    assert expired.status == SuggestionStatus.WITHDRAWN
+    assert expired.withdrawn_reason == "Not acted on within 14 days of its date."
+    assert Suggestion.objects.get(contact=fresh).status == SuggestionStatus.OPEN
