@@ -334,6 +334,7 @@ def _recommendations(activities: list[Activity], settings: dict) -> list[rules.P
     return proposals
 
 
+@transaction.atomic
 def suggestions_on_activities(activities: list[Activity]) -> int:
     """React to activities just logged: withdraw what they make moot, then run the event rules
     and the recommendations on them. Returns how many suggestions were made."""
