@@ -25,7 +25,8 @@ def suggestions_open(*, viewer: User, limit: int | None = None) -> list[Suggesti
 
 
 def suggestions_of_lead(*, viewer: User, contact=None, plan=None) -> list[Suggestion]:
-    """Open suggestions, and accepted ones whose task is still open, about a contact or a plan."""
+    """Open suggestions about a contact or a plan (a plan's include those about its contact that
+    belong to no plan)."""
     qs = suggestion_list(viewer=viewer).filter(status=SuggestionStatus.OPEN)
     if contact is not None:
         qs = qs.filter(contact=contact)

@@ -7,6 +7,8 @@ NAVIGATION = [
     ("Strategies", "/strategies/", "strategies"),
     ("Contacts", "/contacts/", "contacts"),
     ("Companies", "/companies/", "companies"),
+    ("Suggestions", "/suggestions/", "suggestions"),
+    ("Recommendations", "/recommendations/", "recommendations"),
     ("Outbox", "/outbox/", "outbox"),
     ("Suppressions", "/suppressions/", "suppressions"),
 ]

@@ -9,6 +9,8 @@ from cadence.web.views import (
     plans,
     strategies,
     strategy_assign,
+    suggestion_rules,
+    suggestions,
 )
 
 urlpatterns = [
@@ -20,4 +22,6 @@ urlpatterns = [
     *lead_imports.urlpatterns,
     *leads.urlpatterns,
     *outbox.urlpatterns,
+    *suggestions.urlpatterns,
+    *suggestion_rules.urlpatterns,
 ]

@@ -1,5 +1,6 @@
 """The dashboard, the home page after signing in: the user's planned steps (overdue, today,
-upcoming), their unread notifications and their plans by status.
+upcoming), their open follow-up suggestions and the tasks accepted ones made, their unread
+notifications and their plans by status.
 
 Each task has one-click actions (log it done, skip it, snooze its reminder) that work as htmx
 requests, which swap the task's row, and as plain form posts, which come back to the dashboard.
@@ -35,6 +36,7 @@ from cadence.plans.selectors import plan_list, task_counts, task_list
 from cadence.scheduling.due import local_day_bounds
 from cadence.scheduling.zones import local_to_utc, resolve_zone, to_local
 from cadence.strategies.rendering import render_text, template_context
+from cadence.web.views.suggestions import dashboard_context
 
 #: Tasks listed per section; the rest are a link away, in the plans list (a rep back from a
 #: holiday can have thousands overdue, and each task renders its subject).
@@ -227,6 +229,7 @@ def dashboard(request):
         "sections": sections,
         "notifications": notification_list(user=user, unread=True)[:NOTIFICATIONS_SHOWN],
         "status_counts": status_counts,
+        **dashboard_context(user),
     }
     return render(request, "web/dashboard/index.html", context)
 

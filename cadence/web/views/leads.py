@@ -34,6 +34,7 @@ from cadence.crm.models import Company, Contact
 from cadence.crm.selectors import company_list, contact_list, lead_can_delete
 from cadence.plans.choices import RUNNING_STATUSES
 from cadence.plans.selectors import plan_list
+from cadence.suggestions.selectors import suggestions_of_lead
 from cadence.web.forms import show_service_error
 
 PAGE_SIZE = 25
@@ -336,6 +337,7 @@ def contact_page(request, pk):
         "activities": _lead_activities(request.user, contact=contact),
         "can_delete": lead_can_delete(request.user, contact),
         "history_limit": HISTORY_LIMIT,
+        "suggestions": suggestions_of_lead(viewer=request.user, contact=contact),
     }
     return render(request, "web/leads/contact_detail.html", context)
 

@@ -33,6 +33,7 @@ from cadence.plans.selectors import plan_list
 from cadence.scheduling.due import local_day_bounds
 from cadence.strategies.rendering import template_problems
 from cadence.strategies.selectors import step_list, strategy_list
+from cadence.suggestions.selectors import suggestions_of_lead
 from cadence.web.forms import show_service_error
 from cadence.web.views.dashboard import (
     activity_type_of,
@@ -355,6 +356,7 @@ def _render_plan(
         "pause_form": PauseForm(auto_id="pause-%s"),
         "abort_form": AbortForm(auto_id="abort-%s"),
         "overdue": is_overdue(plan, timezone.now()),
+        "suggestions": suggestions_of_lead(viewer=request.user, plan=plan),
     }
     template = "web/plans/partials/plan_detail.html" if request.htmx else "web/plans/detail.html"
     return render(request, template, context, status=status)

@@ -45,6 +45,7 @@ from cadence.strategies.selectors import (
     strategy_list,
     template_list,
 )
+from cadence.suggestions.selectors import ALTERNATIVE, CONTRADICTS, SUPPORTS, step_findings
 from cadence.web.forms import show_service_error
 
 PAGE_SIZE = 50
@@ -56,6 +57,12 @@ PREVIEW_CONTACTS = 200
 _PREFIX = re.compile(r"new|s[0-9a-f]{32}")
 _TEMPLATE_FIELDS = ("subject_template", "description_template")
 READ_ONLY = "You may see this strategy but not change it."
+#: How a step card introduces each kind of note from the history analysis.
+FINDING_LABELS = {
+    SUPPORTS: "Supported by history",
+    CONTRADICTS: "History suggests otherwise",
+    ALTERNATIVE: "Better after this step",
+}
 #: When the live preview refreshes: half a second after typing stops. ``input`` also catches a
 #: paste with the mouse or a value set by a password manager or test driver, which fire no keyup;
 #: both events share one delay, so a keystroke still makes a single request.
@@ -300,7 +307,10 @@ def _preview(request, prefix: str, subject: str, body: str, contact_id: str) -> 
 
 def timeline(strategy: ContactStrategy, steps, forms_by_step: dict | None = None) -> list[dict]:
     """Each step with its delay in words and the day of the plan it falls on, counting the
-    plan's start as day 1 (in business days when the strategy counts those)."""
+    plan's start as day 1 (in business days when the strategy counts those), and what the
+    history analysis says about it."""
+    # A first step has no step before it to be judged after, so one step needs no analysis.
+    notes = step_findings(steps) if len(steps) > 1 else {}
     entries, day, count = [], 1, len(steps)
     for index, step in enumerate(steps):
         day += step.delay_days
@@ -314,6 +324,10 @@ def timeline(strategy: ContactStrategy, steps, forms_by_step: dict | None = None
                 "after": "after the start" if index == 0 else f"after step {index}",
                 "day": day,
                 "form": (forms_by_step or {}).get(step.pk),
+                "findings": [
+                    {"verdict": verdict, "label": FINDING_LABELS[verdict], "finding": finding}
+                    for verdict, finding in notes.get(step.pk, ())
+                ],
             }
         )
     return entries

@@ -39,7 +39,17 @@ def test_settings_rotate_the_calendar_address(page, sign_in, rep):
     assert page.console_errors == []
 
 
-@pytest.mark.parametrize("path", ["/accounts/login/", "/settings/", "/notifications/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/accounts/login/",
+        "/settings/",
+        "/notifications/",
+        "/settings/suggestions/",
+        "/suggestions/",
+        "/recommendations/",
+    ],
+)
 def test_pages_have_no_serious_accessibility_violations(page, sign_in, rep, path):
     if path != "/accounts/login/":
         sign_in(rep)

@@ -4,12 +4,16 @@ tables scroll inside their own box)."""
 import pytest
 
 from cadence.web.tests.browser.test_day_browser import _due_plan
+from cadence.web.tests.browser.test_suggestions_browser import _run_with_a_finding
+from cadence.web.tests.test_suggestions import voicemail
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(180)]
 
 
 def test_the_main_pages_fit_a_phone(page, sign_in, rep):
     plan = _due_plan(rep)
+    voicemail(rep, first_name="Ann", last_name="Lee")
+    _run_with_a_finding()
     sign_in(rep)
     page.set_viewport_size({"width": 390, "height": 844})
     paths = [
@@ -29,6 +33,10 @@ def test_the_main_pages_fit_a_phone(page, sign_in, rep):
         "/suppressions/",
         "/settings/",
         "/notifications/",
+        "/suggestions/",
+        "/suggestions/?status=all",
+        "/settings/suggestions/",
+        "/recommendations/",
     ]
 
     too_wide = {}
