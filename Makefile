@@ -103,3 +103,23 @@ bench-outbox: setup
 .PHONY: screenshots
 screenshots: setup
 	$(MANAGE) screenshots
+
+# The history analysis benchmark (docs/benchmarks.md): a generated history of 100,000 and then
+# 1,000,000 activities (BENCH_SIZES), the analysis timed and its memory measured at each size.
+# SQLite file under var/ by default, removed afterwards (so the data is not deleted row by row:
+# --keep); BENCH_DATABASE_URL as above for PostgreSQL (it must hold no other activities).
+.PHONY: bench-analysis
+BENCH_SIZES ?= 100000,1000000
+BENCH_ANALYSIS_SQLITE := $(CURDIR)/var/bench-analysis.sqlite3
+bench-analysis: setup
+	@if [ -n "$(BENCH_DATABASE_URL)" ]; then \
+		export DATABASE_URL="$(BENCH_DATABASE_URL)"; \
+		$(MANAGE) migrate --noinput -v0 && \
+		$(MANAGE) bench_analysis --sizes $(BENCH_SIZES) $(BENCH_ARGS); \
+	else \
+		rm -f $(BENCH_ANALYSIS_SQLITE) $(BENCH_ANALYSIS_SQLITE)-wal $(BENCH_ANALYSIS_SQLITE)-shm; \
+		export DATABASE_URL="sqlite:///$(BENCH_ANALYSIS_SQLITE)"; \
+		$(MANAGE) migrate --noinput -v0 && \
+		$(MANAGE) bench_analysis --sizes $(BENCH_SIZES) --keep $(BENCH_ARGS); \
+		status=$$?; rm -f $(BENCH_ANALYSIS_SQLITE) $(BENCH_ANALYSIS_SQLITE)-wal $(BENCH_ANALYSIS_SQLITE)-shm; exit $$status; \
+	fi

@@ -40,6 +40,7 @@ from cadence.ops.demo_plans import PLAN_MOVING_OUTCOMES, PlanHistory, build_plan
 from cadence.plans.choices import PlanStatus, StepResult
 from cadence.plans.models import LeadContactPlan, PlanStepResult
 from cadence.strategies.models import ContactStrategy, StrategyStep
+from cadence.suggestions.analysis import history_analyze
 from cadence.suggestions.services import suggestions_replay
 
 ADMIN_USERNAME = "admin"
@@ -139,6 +140,9 @@ class _Builder:
         # The rows were written in bulk, past the listener that makes suggestions as activities
         # are logged: replay the history so the demo has the suggestions its history implies.
         suggestions = suggestions_replay(activities=activities, now=self.now)
+        # The Recommendations page then says what the analysis read, and that a demo's few
+        # hundred activities are too little evidence for any finding.
+        analysis = history_analyze()
 
         summary = DemoSummary(
             usernames=tuple(users),
@@ -154,6 +158,7 @@ class _Builder:
             suggestions=suggestions,
         )
         self._log_summary(summary, contacts, all_strategies, history, reminders)
+        self.log(f"History analysis: {analysis.summary}")
         return summary
 
     def _log_summary(self, summary, contacts, strategies, history: PlanHistory, reminders):
