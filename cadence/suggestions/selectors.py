@@ -6,7 +6,7 @@ from cadence.accounts.models import Team, User
 from cadence.accounts.selectors import scope_by_user
 from cadence.suggestions import rules
 from cadence.suggestions.choices import SuggestionStatus
-from cadence.suggestions.models import AnalysisRun, Finding, Suggestion
+from cadence.suggestions.models import AnalysisRun, Finding, Suggestion, SuggestionRule
 from cadence.suggestions.profiles import delay_bucket
 from cadence.suggestions.services import current_run, rule_settings
 
@@ -58,6 +58,13 @@ def rule_list(*, team: Team | None) -> list[dict]:
         }
         for kind, definition in rules.KINDS.items()
     ]
+
+
+def rule_overrides(*, team: Team | None) -> set[str]:
+    """The kinds a team has settings of its own for (the rest follow the defaults)."""
+    if team is None:
+        return set()
+    return set(SuggestionRule.objects.filter(team=team).values_list("kind", flat=True))
 
 
 def finding_list() -> QuerySet[Finding]:

@@ -22,8 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from cadence.accounts.models import Team, User
 from cadence.core.errors import CadenceError, PermissionDeniedError
 from cadence.suggestions import rules, services
-from cadence.suggestions.models import SuggestionRule
-from cadence.suggestions.selectors import rule_list, rule_team_choices
+from cadence.suggestions.selectors import rule_list, rule_overrides, rule_team_choices
 
 DEFAULT = "default"
 DEFAULT_LABEL = "Organisation defaults"
@@ -116,11 +115,7 @@ def _page_url(team: Team | None) -> str:
 def _cards(team: Team | None, forms_by_kind: dict | None = None) -> list[dict]:
     """Each kind's settings for the team, whether the team overrides the defaults, and its form
     (a bound one with errors in place of a fresh one)."""
-    own = (
-        set(SuggestionRule.objects.filter(team=team).values_list("kind", flat=True))
-        if team is not None
-        else set()
-    )
+    own = rule_overrides(team=team)
     return [
         {
             "rule": rule,
