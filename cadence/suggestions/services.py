@@ -23,7 +23,7 @@ from cadence.activities.models import Activity, Reminder
 from cadence.core.errors import CadenceError, PermissionDeniedError
 from cadence.crm.choices import EmailStatus
 from cadence.plans import services as plan_services
-from cadence.plans.choices import ACTIVE_STATUSES, RUNNING_STATUSES, PlanStatus
+from cadence.plans.choices import ACTIVE_STATUSES, RUNNING_STATUSES, ExitReason, PlanStatus
 from cadence.plans.models import LeadContactPlan
 from cadence.suggestions import rules
 from cadence.suggestions.choices import RunStatus, SuggestionKind, SuggestionStatus
@@ -506,6 +506,26 @@ def _withdraw_resumed(now: datetime.datetime) -> int:
     )
 
 
+def _withdraw_stopped(now: datetime.datetime) -> int:
+    """Open suggestions about a contact who opted out, or tied to a plan someone ended by hand:
+    changes that log no activity for the listener to see."""
+    withdrawn = 0
+    for condition, reason in (
+        (Q(contact__opted_out=True), "The contact opted out."),
+        (
+            Q(plan__exit_reason__in=(ExitReason.MANUAL, ExitReason.OPTED_OUT)),
+            "The plan was ended.",
+        ),
+    ):
+        withdrawn += Suggestion.objects.filter(condition, status=SuggestionStatus.OPEN).update(
+            status=SuggestionStatus.WITHDRAWN,
+            withdrawn_reason=reason,
+            decided_at=now,
+            updated_at=now,
+        )
+    return withdrawn
+
+
 def _withdraw_expired(now: datetime.datetime) -> int:
     return Suggestion.objects.filter(
         status=SuggestionStatus.OPEN, due_at__lt=now - EXPIRE_AFTER
@@ -535,6 +555,7 @@ def suggestions_generate_due(*, now: datetime.datetime | None = None) -> int:
 
     _withdraw_resumed(now)
     _withdraw_expired(now)
+    _withdraw_stopped(now)
     made = _create(_email_no_reply_due(now, settings_for))
     made += _create(_paused_stale_due(now, settings_for))
     return made

@@ -515,3 +515,20 @@ def test_open_suggestions_long_past_their_date_expire(rep, contact):
     assert expired.status == SuggestionStatus.WITHDRAWN
     assert expired.withdrawn_reason == "Not acted on within 14 days of its date."
     assert Suggestion.objects.get(contact=fresh).status == SuggestionStatus.OPEN
+
+
+def test_ending_a_plan_by_hand_or_opting_out_withdraws_open_suggestions(rep, contact):
+    strategy = ContactStrategyFactory()
+    StrategyStepFactory(strategy=strategy, step_number=1)
+    plan = LeadContactPlanFactory(contact=contact, strategy=strategy, user=rep)
+    log(rep, contact, ActivityType.CALL, Outcome.VOICEMAIL_LEFT)
+    other = ContactFactory(company__owner=rep)
+    log(rep, other, ActivityType.CALL, Outcome.VOICEMAIL_LEFT)
+    assert Suggestion.objects.get(contact=contact).plan == plan
+    plan_services.plan_abort(plan=plan)
+    plan_services.contact_opt_out(contact=other)
+    suggestions_generate_due(now=NOW)
+    assert dict(Suggestion.objects.values_list("contact_id", "withdrawn_reason")) == {
+        contact.pk: "The plan was ended.",
+        other.pk: "The contact opted out.",
+    }
