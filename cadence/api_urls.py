@@ -5,6 +5,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 
 from cadence.accounts.api import urls as accounts_urls
 from cadence.activities.api import urls as activities_urls
+from cadence.analytics.api import urls as analytics_urls
 from cadence.core.api.routers import Router
 from cadence.crm.api import urls as crm_urls
 from cadence.messaging.api import urls as messaging_urls
@@ -26,5 +27,6 @@ urlpatterns = [
     *messaging_urls.urlpatterns,
     *notifications_urls.urlpatterns,
     *plans_urls.urlpatterns,
+    *analytics_urls.urlpatterns,
     *router.urls,
 ]

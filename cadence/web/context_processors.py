@@ -9,6 +9,7 @@ NAVIGATION = [
     ("Companies", "/companies/", "companies"),
     ("Suggestions", "/suggestions/", "suggestions"),
     ("Recommendations", "/recommendations/", "recommendations"),
+    ("Analytics", "/analytics/", "analytics"),
     ("Outbox", "/outbox/", "outbox"),
     ("Suppressions", "/suppressions/", "suppressions"),
 ]

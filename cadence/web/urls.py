@@ -2,6 +2,7 @@
 
 from cadence.web.views import (
     account,
+    analytics,
     dashboard,
     lead_imports,
     leads,
@@ -24,4 +25,5 @@ urlpatterns = [
     *outbox.urlpatterns,
     *suggestions.urlpatterns,
     *suggestion_rules.urlpatterns,
+    *analytics.urlpatterns,
 ]

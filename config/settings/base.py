@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "cadence.messaging",
     "cadence.notifications",
     "cadence.suggestions",
+    "cadence.analytics",
     "cadence.ops",
     "cadence.web",
 ]

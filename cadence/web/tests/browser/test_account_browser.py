@@ -48,6 +48,10 @@ def test_settings_rotate_the_calendar_address(page, sign_in, rep):
         "/settings/suggestions/",
         "/suggestions/",
         "/recommendations/",
+        "/analytics/",
+        "/analytics/funnel/",
+        "/analytics/adherence/",
+        "/analytics/email/",
     ],
 )
 def test_pages_have_no_serious_accessibility_violations(page, sign_in, rep, path):

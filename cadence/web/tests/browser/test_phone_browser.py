@@ -37,6 +37,10 @@ def test_the_main_pages_fit_a_phone(page, sign_in, rep):
         "/suggestions/?status=all",
         "/settings/suggestions/",
         "/recommendations/",
+        "/analytics/",
+        f"/analytics/strategies/{plan.strategy_id}/",
+        "/analytics/adherence/",
+        "/analytics/email/",
     ]
 
     too_wide = {}
