@@ -1,17 +1,17 @@
 from cadence.notifications.models import Notification
 
-#: The main navigation: (label, path, the first path segment that marks it current).
+#: The main navigation: (label, path, the first path segments that mark it current). Pages
+#: reached from another (recommendations from suggestions, suppressions from the outbox) mark
+#: their parent, which keeps the header on one line at desktop widths.
 NAVIGATION = [
-    ("Dashboard", "/", ""),
-    ("Plans", "/plans/", "plans"),
-    ("Strategies", "/strategies/", "strategies"),
-    ("Contacts", "/contacts/", "contacts"),
-    ("Companies", "/companies/", "companies"),
-    ("Suggestions", "/suggestions/", "suggestions"),
-    ("Recommendations", "/recommendations/", "recommendations"),
-    ("Analytics", "/analytics/", "analytics"),
-    ("Outbox", "/outbox/", "outbox"),
-    ("Suppressions", "/suppressions/", "suppressions"),
+    ("Dashboard", "/", ("",)),
+    ("Plans", "/plans/", ("plans",)),
+    ("Strategies", "/strategies/", ("strategies",)),
+    ("Contacts", "/contacts/", ("contacts",)),
+    ("Companies", "/companies/", ("companies",)),
+    ("Suggestions", "/suggestions/", ("suggestions", "recommendations")),
+    ("Analytics", "/analytics/", ("analytics",)),
+    ("Outbox", "/outbox/", ("outbox", "suppressions")),
 ]
 
 
@@ -23,8 +23,8 @@ def navigation(request) -> dict:
     section = request.path.strip("/").split("/", 1)[0]
     return {
         "navigation": [
-            {"label": label, "path": path, "current": section == key}
-            for label, path, key in NAVIGATION
+            {"label": label, "path": path, "current": section in keys}
+            for label, path, keys in NAVIGATION
         ],
         "unread_count": Notification.objects.filter(user=user, read_at__isnull=True).count(),
     }

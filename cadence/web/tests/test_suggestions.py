@@ -626,7 +626,7 @@ def test_without_a_run_the_page_says_how_to_run_it(rep, web_client):
     html = web_client(rep).get("/recommendations/").content.decode()
     assert "manage.py analyze_history" in html
     assert "every night" in html
-    assert 'href="/recommendations/" aria-current="page"' in html
+    assert 'href="/suggestions/" aria-current="page"' in html
 
 
 def test_a_run_without_findings_says_nothing_had_enough_evidence(rep, web_client):

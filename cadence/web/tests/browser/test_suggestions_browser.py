@@ -87,7 +87,9 @@ def test_a_manager_reads_the_recommendations_and_changes_a_rule(page, sign_in, m
     _run_with_a_finding()
     sign_in(manager)
 
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Recommendations").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Suggestions").click()
+    page.wait_for_url("**/suggestions/")
+    page.get_by_role("main").get_by_role("link", name="Recommendations").click()
     page.wait_for_url("**/recommendations/")
     assert "a call 1-2 days later got a reply 20% of the time" in page.inner_text("main")
     assert "5,000" in page.inner_text("main")
