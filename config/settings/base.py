@@ -286,6 +286,13 @@ CADENCE_OUTBOX_CLAIM_TIMEOUT = env.int("CADENCE_OUTBOX_CLAIM_TIMEOUT", default=3
 
 # Minutes before a step is due that its reminder is made.
 CADENCE_REMINDER_LEAD_MINUTES = env.int("CADENCE_REMINDER_LEAD_MINUTES", default=15)
+
+# Analytics: the activity outcomes that make a plan count as converted, and how long after its
+# due time a step still counts as done on time (a request's grace_hours overrides it).
+CADENCE_CONVERSION_OUTCOMES = env.list(
+    "CADENCE_CONVERSION_OUTCOMES", default=["Replied", "Meeting Booked"]
+)
+CADENCE_ADHERENCE_GRACE_HOURS = env.int("CADENCE_ADHERENCE_GRACE_HOURS", default=24)
 if CELERY_BROKER_URL == "filesystem://":
     _broker_dir = VAR_DIR / "broker"
     for _sub in ("queue", "processed"):
