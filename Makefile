@@ -123,3 +123,28 @@ bench-analysis: setup
 		$(MANAGE) bench_analysis --sizes $(BENCH_SIZES) --keep $(BENCH_ARGS); \
 		status=$$?; rm -f $(BENCH_ANALYSIS_SQLITE) $(BENCH_ANALYSIS_SQLITE)-wal $(BENCH_ANALYSIS_SQLITE)-shm; exit $$status; \
 	fi
+
+# The analytics reports benchmark (docs/benchmarks.md): a generated organisation history of
+# BENCH_PLANS plans with about 10 activities each, and the four reports timed for the whole
+# organisation over one year. SQLite file under var/ by default (100,000 plans), removed
+# afterwards (so the history is not deleted row by row: --keep); BENCH_DATABASE_URL as above for
+# PostgreSQL (1,000,000 plans by default; it must hold no other plans), e.g.
+#   createdb -h 127.0.0.1 -U postgres cadence_bench_analytics
+#   make bench-analytics BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/cadence_bench_analytics
+.PHONY: bench-analytics
+BENCH_ANALYTICS_SQLITE := $(CURDIR)/var/bench-analytics.sqlite3
+# BENCH_PLANS when given, else the size of each database's target (the default above is the
+# scheduler's).
+BENCH_ANALYTICS_PLANS = $(if $(filter command line environment,$(origin BENCH_PLANS)),$(BENCH_PLANS),$(if $(BENCH_DATABASE_URL),1000000,100000))
+bench-analytics: setup
+	@if [ -n "$(BENCH_DATABASE_URL)" ]; then \
+		export DATABASE_URL="$(BENCH_DATABASE_URL)"; \
+		$(MANAGE) migrate --noinput -v0 && \
+		$(MANAGE) bench_analytics --plans $(BENCH_ANALYTICS_PLANS) $(BENCH_ARGS); \
+	else \
+		rm -f $(BENCH_ANALYTICS_SQLITE) $(BENCH_ANALYTICS_SQLITE)-wal $(BENCH_ANALYTICS_SQLITE)-shm; \
+		export DATABASE_URL="sqlite:///$(BENCH_ANALYTICS_SQLITE)"; \
+		$(MANAGE) migrate --noinput -v0 && \
+		$(MANAGE) bench_analytics --plans $(BENCH_ANALYTICS_PLANS) --keep $(BENCH_ARGS); \
+		status=$$?; rm -f $(BENCH_ANALYTICS_SQLITE) $(BENCH_ANALYTICS_SQLITE)-wal $(BENCH_ANALYTICS_SQLITE)-shm; exit $$status; \
+	fi
