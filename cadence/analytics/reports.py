@@ -285,7 +285,7 @@ def _performance_rows(plans: QuerySet[LeadContactPlan]) -> list[tuple]:
             SELECT a.plan_id AS plan_id, MIN(a.occurred_at) AS first_at
             FROM activities a
             WHERE a.outcome IN {rawsql.placeholders(outcomes)}
-              AND a.plan_id IN (SELECT c_id FROM cohort)
+              AND a.plan_id IS NOT NULL
             GROUP BY a.plan_id
         ),
         marked AS (
@@ -660,16 +660,19 @@ def email_outcomes(*, viewer: User, filters: ReportFilter) -> list[EmailOutcome]
     statement = f"""
         WITH msg AS ({msg_sql}),
         last_done AS (
-            SELECT plan_id, step_id FROM (
-                SELECT r.plan_id AS plan_id, r.step_id AS step_id,
-                       ROW_NUMBER() OVER (
-                           PARTITION BY r.plan_id ORDER BY r.completed_at DESC, r.step_number DESC
-                       ) AS rank_desc
-                FROM plan_step_results r
-                WHERE r.result = %s
-                  AND r.plan_id IN (SELECT m_plan FROM msg WHERE m_reason IN {ending_sql})
-            ) ranked
-            WHERE rank_desc = 1
+            SELECT r.plan_id AS plan_id, r.step_id AS step_id
+            FROM plan_step_results r
+            WHERE r.result = %s
+              AND r.plan_id IN (
+                  SELECT p.plan_id FROM lead_contact_plans p WHERE p.exit_reason IN {ending_sql}
+              )
+              AND NOT EXISTS (
+                  SELECT 1 FROM plan_step_results later
+                  WHERE later.plan_id = r.plan_id AND later.result = %s
+                    AND (later.completed_at > r.completed_at
+                         OR (later.completed_at = r.completed_at
+                             AND later.step_number > r.step_number))
+              )
         ),
         inb AS (
             SELECT i.outbound_message_id AS message_id,
@@ -677,7 +680,7 @@ def email_outcomes(*, viewer: User, filters: ReportFilter) -> list[EmailOutcome]
                    MAX(CASE WHEN i.kind = %s THEN 1 ELSE 0 END) AS bounced,
                    MAX(CASE WHEN i.kind = %s THEN 1 ELSE 0 END) AS complained
             FROM inbound_messages i
-            WHERE i.outbound_message_id IN (SELECT m_id FROM msg)
+            WHERE i.outbound_message_id IS NOT NULL
             GROUP BY i.outbound_message_id
         )
         SELECT m.m_kind, m.m_group, m.m_step_group, m.m_step_number,
@@ -695,6 +698,7 @@ def email_outcomes(*, viewer: User, filters: ReportFilter) -> list[EmailOutcome]
         *msg_params,
         StepResult.COMPLETED.value,
         *ending,
+        StepResult.COMPLETED.value,
         InboundKind.REPLY.value,
         InboundKind.BOUNCE.value,
         InboundKind.COMPLAINT.value,

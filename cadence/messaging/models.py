@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Coalesce, Lower
 
 from cadence.core.models import TimestampedModel, uuid_primary_key
 from cadence.messaging.choices import (
@@ -100,6 +100,9 @@ class OutboundMessage(TimestampedModel):
                 condition=models.Q(status=OutboundStatus.SENDING),
             ),
             models.Index(fields=["status", "-created_at"], name="outbound_status_idx"),
+            # The email analytics choose messages by when they went out; the expression index
+            # also gives PostgreSQL statistics for it (it misjudged 846,783 rows as 2,151).
+            models.Index(Coalesce("sent_at", "handoff_at"), name="outbound_send_time_idx"),
             models.Index(fields=["user", "-created_at"], name="outbound_user_idx"),
             models.Index(
                 fields=["message_id"],
