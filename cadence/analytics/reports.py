@@ -74,133 +74,47 @@ import itertools
 import uuid
 from collections import defaultdict
 
-from django.conf import settings
-from django.db.models import Case, CharField, Count, F, Q, QuerySet, Sum, UUIDField, Value, When
-from django.db.models.functions import Coalesce, TruncDate
-from django.db.models.lookups import GreaterThan, LessThanOrEqual
-from django.utils import timezone
+from django.db.models import Case, Count, F, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce
 
 from cadence.accounts.models import User
-from cadence.accounts.selectors import scope_by_user
 from cadence.analytics import sql as rawsql
 from cadence.analytics import stats
+
+# The adherence and email reports live in their own modules; ``reports`` stays the one entry
+# point the API, the pages and the benchmark call.
+from cadence.analytics.adherence import adherence, week_start
+from cadence.analytics.common import (
+    CUSTOM_PLANS,
+    EXIT_KEYS,
+    MAX_GRACE_HOURS,
+    NO_STRATEGY,
+    NO_TEAM,
+    RESPONSE_REASONS,
+    cohort,
+    conversion_outcomes,
+    conversion_reasons,
+    grace_period,
+    group_name,
+    strategy_group,
+    strategy_names,
+)
+from cadence.analytics.email_report import email_outcomes
 from cadence.analytics.types import (
-    Adherence,
-    AdherenceRow,
-    AdherenceWeek,
-    EmailOutcome,
     Funnel,
     FunnelStep,
     ReportFilter,
     StrategyPerformance,
 )
-from cadence.core.errors import CadenceError
-from cadence.messaging.choices import InboundKind, OutboundStatus
-from cadence.messaging.models import OutboundMessage
 from cadence.plans.choices import (
     ACTIVE_STATUSES,
     FINISHED_STATUSES,
-    RUNNING_STATUSES,
     ExitReason,
     PlanStatus,
     StepResult,
 )
-from cadence.plans.models import LeadContactPlan, PlanStepResult
+from cadence.plans.models import LeadContactPlan
 from cadence.strategies.models import ContactStrategy
-
-DEFAULT_CONVERSION_OUTCOMES = ["Replied", "Meeting Booked"]
-DEFAULT_GRACE_HOURS = 24
-MAX_GRACE_HOURS = 720
-CUSTOM_PLANS = "Custom plans"
-NO_STRATEGY = "(no strategy)"
-NO_TEAM = "No team"
-
-#: The outcomes that end a plan, and the exit reason they end it with.
-OUTCOME_EXIT_REASONS = {"Replied": ExitReason.REPLIED, "Meeting Booked": ExitReason.MEETING_BOOKED}
-RESPONSE_REASONS = (ExitReason.REPLIED, ExitReason.MEETING_BOOKED)
-EXIT_KEYS = ("finished", "opted_out", "bounced", "aborted")
-
-# How a plan's strategy is grouped: by template, or all custom plans together, or none.
-_TEMPLATE, _CUSTOM, _NONE = "template", "custom", "none"
-
-
-def conversion_outcomes() -> list[str]:
-    """The activity outcomes that count as a conversion (``CADENCE_CONVERSION_OUTCOMES``)."""
-    return list(getattr(settings, "CADENCE_CONVERSION_OUTCOMES", DEFAULT_CONVERSION_OUTCOMES))
-
-
-def conversion_reasons() -> list[str]:
-    """The exit reasons that mean a plan converted, from the conversion outcomes."""
-    mapped = [OUTCOME_EXIT_REASONS.get(outcome) for outcome in conversion_outcomes()]
-    return [str(reason) for reason in mapped if reason]
-
-
-def grace_period(grace_hours: float | None = None) -> datetime.timedelta:
-    """The grace period: ``grace_hours`` if given, else ``CADENCE_ADHERENCE_GRACE_HOURS``."""
-    if grace_hours is None:
-        grace_hours = getattr(settings, "CADENCE_ADHERENCE_GRACE_HOURS", DEFAULT_GRACE_HOURS)
-    if not 0 <= grace_hours <= MAX_GRACE_HOURS:
-        raise CadenceError(
-            f"The grace period must lie between 0 and {MAX_GRACE_HOURS} hours.", field="grace_hours"
-        )
-    return datetime.timedelta(hours=grace_hours)
-
-
-def _check_period(filters: ReportFilter) -> None:
-    if filters.start >= filters.end:
-        raise CadenceError("The period must end after it starts.", field="end")
-
-
-def scoped_plans(*, viewer: User, filters: ReportFilter) -> QuerySet[LeadContactPlan]:
-    """The plans the viewer may see, narrowed by the filter's team, user and strategy (not by
-    the period, whose meaning differs per report)."""
-    plans = LeadContactPlan.objects.filter(scope_by_user(viewer, field="user"))
-    if filters.team_id:
-        plans = plans.filter(user__team_id=filters.team_id)
-    if filters.user_id:
-        plans = plans.filter(user_id=filters.user_id)
-    if filters.strategy_id:
-        plans = plans.filter(strategy_id=filters.strategy_id)
-    return plans.order_by()
-
-
-def cohort(*, viewer: User, filters: ReportFilter) -> QuerySet[LeadContactPlan]:
-    """The plans that started (``plan_start_date``) in the period."""
-    _check_period(filters)
-    return scoped_plans(viewer=viewer, filters=filters).filter(
-        plan_start_date__gte=filters.start, plan_start_date__lt=filters.end
-    )
-
-
-def _strategy_group(prefix: str = "") -> tuple[Case, Case]:
-    """The kind of a plan's strategy group and the template's ID (None for the other kinds)."""
-    is_template = Q(**{f"{prefix}strategy__is_template": True})
-    kind = Case(
-        When(Q(**{f"{prefix}strategy__isnull": True}), then=Value(_NONE)),
-        When(is_template, then=Value(_TEMPLATE)),
-        default=Value(_CUSTOM),
-        output_field=CharField(),
-    )
-    group = Case(
-        When(is_template, then=F(f"{prefix}strategy_id")),
-        default=Value(None),
-        output_field=UUIDField(),
-    )
-    return kind, group
-
-
-def _group_name(kind: str, strategy_id: uuid.UUID | None, names: dict) -> str:
-    if kind == _TEMPLATE:
-        return names.get(strategy_id, "")
-    return CUSTOM_PLANS if kind == _CUSTOM else NO_STRATEGY
-
-
-def _strategy_names(ids) -> dict[uuid.UUID, str]:
-    ids = [i for i in ids if i is not None]
-    if not ids:
-        return {}
-    return dict(ContactStrategy.objects.filter(pk__in=ids).values_list("pk", "name"))
-
 
 # --- Strategy performance ---------------------------------------------------------------------
 
@@ -229,7 +143,7 @@ def strategy_performance(*, viewer: User, filters: ReportFilter) -> list[Strateg
             key = "aborted" if reason == ExitReason.MANUAL else reason
             if key in EXIT_KEYS:
                 tally[key] += n
-    names = _strategy_names(group_id for _, group_id in groups)
+    names = strategy_names(group_id for _, group_id in groups)
     report = []
     for (kind, group_id), counts in groups.items():
         tally = counts["counts"]
@@ -238,7 +152,7 @@ def strategy_performance(*, viewer: User, filters: ReportFilter) -> list[Strateg
         report.append(
             StrategyPerformance(
                 strategy_id=group_id,
-                strategy_name=_group_name(kind, group_id, names),
+                strategy_name=group_name(kind, group_id, names),
                 started=tally["started"],
                 active=tally["active"],
                 completed=tally["completed"],
@@ -261,7 +175,7 @@ def _performance_rows(plans: QuerySet[LeadContactPlan]) -> list[tuple]:
     ``work_mem`` and would rescan it for every plan."""
     outcomes = conversion_outcomes()
     reasons = conversion_reasons()
-    kind, group = _strategy_group()
+    kind, group = strategy_group()
     by_reason = Q(status__in=FINISHED_STATUSES, exit_reason__in=reasons)
     cohort_sql, cohort_params = rawsql.queryset_sql(
         plans.annotate(
@@ -477,268 +391,16 @@ def describe_slowest(steps: list[FunnelStep]) -> str:
     )
 
 
-# --- Adherence --------------------------------------------------------------------------------
-
-
-def adherence(
-    *,
-    viewer: User,
-    filters: ReportFilter,
-    grace_hours: float | None = None,
-    now: datetime.datetime | None = None,
-) -> Adherence:
-    """Planned steps that fell due in the period, per user, per team and per week: on time,
-    late, skipped and still overdue. Five queries."""
-    _check_period(filters)
-    grace = grace_period(grace_hours)
-    now = now or timezone.now()
-    plans = scoped_plans(viewer=viewer, filters=filters)
-    results = PlanStepResult.objects.filter(
-        plan__in=plans.values("pk"), due_at__gte=filters.start, due_at__lt=filters.end
-    ).order_by()
-    done = Q(result=StepResult.COMPLETED)
-    # Compared in seconds, the same way on every backend: SQLite's timestamp arithmetic yields
-    # text, whose comparison at the exact boundary depends on how each side was formatted.
-    lateness = rawsql.EpochSeconds("completed_at", "due_at")
-    on_time = done & Q(LessThanOrEqual(lateness, grace.total_seconds()))
-    late = done & Q(GreaterThan(lateness, grace.total_seconds()))
-    overdue = plans.filter(
-        status__in=RUNNING_STATUSES,
-        next_step_due_date__gte=filters.start,
-        next_step_due_date__lt=min(filters.end, now - grace),
-    )
-    per_user: dict[uuid.UUID, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for row in results.values("plan__user_id").annotate(
-        on_time=Count("pk", filter=on_time),
-        late=Count("pk", filter=late),
-        skipped=Count("pk", filter=Q(result=StepResult.SKIPPED)),
-        late_seconds=Sum(lateness, filter=late),
-    ):
-        counts = per_user[row["plan__user_id"]]
-        for key in ("on_time", "late", "skipped", "late_seconds"):
-            counts[key] += row[key] or 0
-    for row in overdue.values("user_id").annotate(n=Count("pk")):
-        per_user[row["user_id"]]["overdue"] += row["n"]
-
-    users = {user.pk: user for user in User.objects.filter(pk__in=per_user).select_related("team")}
-    per_team: dict[uuid.UUID | None, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    team_names: dict[uuid.UUID | None, str] = {None: NO_TEAM}
-    user_rows = []
-    for user_id, counts in per_user.items():
-        user = users[user_id]
-        user_rows.append(_adherence_row(user_id, str(user), counts))
-        team_names[user.team_id] = user.team.name if user.team else NO_TEAM
-        for key, value in counts.items():
-            per_team[user.team_id][key] += value
-    team_rows = [_adherence_row(key, team_names[key], c) for key, c in per_team.items()]
-    user_rows.sort(key=lambda row: (row.name.lower(), str(row.key)))
-    team_rows.sort(key=lambda row: (row.key is None, row.name.lower(), str(row.key)))
-    return Adherence(
-        users=user_rows,
-        teams=team_rows,
-        weekly=_adherence_weeks(filters, results, on_time, overdue),
-    )
-
-
-def _adherence_row(key, name: str, counts: dict[str, float]) -> AdherenceRow:
-    on_time, late = int(counts["on_time"]), int(counts["late"])
-    skipped, overdue = int(counts["skipped"]), int(counts["overdue"])
-    due = on_time + late + skipped + overdue
-    lateness = counts["late_seconds"] / 3600 / late if late else None
-    return AdherenceRow(
-        key=key,
-        name=name,
-        due=due,
-        on_time=on_time,
-        late=late,
-        average_lateness_hours=round(lateness, 2) if lateness is not None else None,
-        skipped=skipped,
-        overdue=overdue,
-        adherence=stats.ratio(on_time, due),
-    )
-
-
-def week_start(day: datetime.date) -> datetime.date:
-    """The Monday of ``day``'s ISO week."""
-    return day - datetime.timedelta(days=day.weekday())
-
-
-def _adherence_weeks(filters, results, on_time, overdue) -> list[AdherenceWeek]:
-    """Due and on-time steps per week. The database groups by day (at most one row per day of
-    the period); folding days into weeks here avoids week arithmetic that differs per backend."""
-    utc = datetime.UTC
-    weeks: dict[datetime.date, list[int]] = {}
-    first = week_start(filters.start.astimezone(utc).date())
-    last = week_start((filters.end - datetime.timedelta(microseconds=1)).astimezone(utc).date())
-    day = first
-    while day <= last:
-        weeks[day] = [0, 0]
-        day += datetime.timedelta(days=7)
-    by_day = (
-        results.annotate(day=TruncDate("due_at", tzinfo=utc))
-        .values("day")
-        .annotate(due=Count("pk"), on_time=Count("pk", filter=on_time))
-    )
-    for row in by_day:
-        week = weeks.setdefault(week_start(row["day"]), [0, 0])
-        week[0] += row["due"]
-        week[1] += row["on_time"]
-    overdue_by_day = (
-        overdue.annotate(day=TruncDate("next_step_due_date", tzinfo=utc))
-        .values("day")
-        .annotate(n=Count("pk"))
-    )
-    for row in overdue_by_day:
-        weeks.setdefault(week_start(row["day"]), [0, 0])[0] += row["n"]
-    return [
-        AdherenceWeek(week_start=week, due=due, on_time=ok, adherence=stats.ratio(ok, due))
-        for week, (due, ok) in sorted(weeks.items())
-    ]
-
-
-# --- Email outcomes ---------------------------------------------------------------------------
-
-
-def email_outcomes(*, viewer: User, filters: ReportFilter) -> list[EmailOutcome]:
-    """Automated emails sent in the period, per strategy group and step: sent, replied,
-    bounced, opted out, uncertain. Two queries."""
-    _check_period(filters)
-    messages = OutboundMessage.objects.filter(
-        scope_by_user(viewer, field="plan__user"),
-        status__in=[OutboundStatus.SENT, OutboundStatus.UNCERTAIN],
-    )
-    if filters.team_id:
-        messages = messages.filter(plan__user__team_id=filters.team_id)
-    if filters.user_id:
-        messages = messages.filter(plan__user_id=filters.user_id)
-    if filters.strategy_id:
-        messages = messages.filter(plan__strategy_id=filters.strategy_id)
-    kind, group = _strategy_group("plan__")
-    messages = (
-        messages.annotate(m_at=Coalesce("sent_at", "handoff_at"))
-        .filter(m_at__gte=filters.start, m_at__lt=filters.end)
-        .annotate(
-            m_id=F("outbound_message_id"),
-            m_plan=F("plan_id"),
-            m_step=F("step_id"),
-            m_status=F("status"),
-            m_reason=F("plan__exit_reason"),
-            m_kind=kind,
-            m_group=group,
-            m_step_group=Case(
-                When(plan__strategy__is_template=True, then=F("step_id")),
-                default=Value(None),
-                output_field=UUIDField(),
-            ),
-            m_step_number=F("step__step_number"),
-        )
-        .values(
-            "m_id",
-            "m_plan",
-            "m_step",
-            "m_status",
-            "m_reason",
-            "m_kind",
-            "m_group",
-            "m_step_group",
-            "m_step_number",
-        )
-        .order_by()
-    )
-    msg_sql, msg_params = rawsql.queryset_sql(messages)
-    ending = [ExitReason.REPLIED, ExitReason.MEETING_BOOKED, ExitReason.BOUNCED]
-    ending = [str(reason) for reason in (*ending, ExitReason.OPTED_OUT)]
-    sent = OutboundStatus.SENT.value
-    ending_sql = rawsql.placeholders(ending)
-
-    def outcome(kinds: str, reasons: str) -> str:
-        return (
-            f"SUM(CASE WHEN m.m_status = '{sent}' AND (inb.{kinds} = 1 OR "
-            f"(m.m_reason IN {reasons} AND ld.step_id IS NOT NULL)) THEN 1 ELSE 0 END)"
-        )
-
-    statement = f"""
-        WITH msg AS ({msg_sql}),
-        last_done AS (
-            SELECT r.plan_id AS plan_id, r.step_id AS step_id
-            FROM plan_step_results r
-            WHERE r.result = %s
-              AND r.plan_id IN (
-                  SELECT p.plan_id FROM lead_contact_plans p WHERE p.exit_reason IN {ending_sql}
-              )
-              AND NOT EXISTS (
-                  SELECT 1 FROM plan_step_results later
-                  WHERE later.plan_id = r.plan_id AND later.result = %s
-                    AND (later.completed_at > r.completed_at
-                         OR (later.completed_at = r.completed_at
-                             AND later.step_number > r.step_number))
-              )
-        ),
-        inb AS (
-            SELECT i.outbound_message_id AS message_id,
-                   MAX(CASE WHEN i.kind = %s THEN 1 ELSE 0 END) AS replied,
-                   MAX(CASE WHEN i.kind = %s THEN 1 ELSE 0 END) AS bounced,
-                   MAX(CASE WHEN i.kind = %s THEN 1 ELSE 0 END) AS complained
-            FROM inbound_messages i
-            WHERE i.outbound_message_id IS NOT NULL
-            GROUP BY i.outbound_message_id
-        )
-        SELECT m.m_kind, m.m_group, m.m_step_group, m.m_step_number,
-               SUM(CASE WHEN m.m_status = '{sent}' THEN 1 ELSE 0 END),
-               {outcome("replied", "(%s, %s)")},
-               {outcome("bounced", "(%s)")},
-               {outcome("complained", "(%s)")},
-               SUM(CASE WHEN m.m_status = '{OutboundStatus.UNCERTAIN.value}' THEN 1 ELSE 0 END)
-        FROM msg m
-        LEFT JOIN last_done ld ON ld.plan_id = m.m_plan AND ld.step_id = m.m_step
-        LEFT JOIN inb ON inb.message_id = m.m_id
-        GROUP BY 1, 2, 3, 4
-    """
-    params = (
-        *msg_params,
-        StepResult.COMPLETED.value,
-        *ending,
-        StepResult.COMPLETED.value,
-        InboundKind.REPLY.value,
-        InboundKind.BOUNCE.value,
-        InboundKind.COMPLAINT.value,
-        ExitReason.REPLIED.value,
-        ExitReason.MEETING_BOOKED.value,
-        ExitReason.BOUNCED.value,
-        ExitReason.OPTED_OUT.value,
-    )
-    rows = rawsql.fetch(statement, params)
-    names = _strategy_names(rawsql.as_uuid(row[1]) for row in rows)
-    report = [
-        EmailOutcome(
-            strategy_id=rawsql.as_uuid(group_id),
-            strategy_name=_group_name(kind_value, rawsql.as_uuid(group_id), names),
-            step_id=rawsql.as_uuid(step_id),
-            step_number=step_number,
-            sent=int(n_sent),
-            replied=int(n_replied),
-            bounced=int(n_bounced),
-            opted_out=int(n_opted_out),
-            uncertain=int(n_uncertain),
-        )
-        for (
-            kind_value,
-            group_id,
-            step_id,
-            step_number,
-            n_sent,
-            n_replied,
-            n_bounced,
-            n_opted_out,
-            n_uncertain,
-        ) in rows
-    ]
-    report.sort(
-        key=lambda r: (
-            r.strategy_name.lower(),
-            str(r.strategy_id),
-            r.step_number is None,
-            r.step_number or 0,
-        )
-    )
-    return report
+__all__ = [
+    "CUSTOM_PLANS",
+    "EXIT_KEYS",
+    "MAX_GRACE_HOURS",
+    "NO_STRATEGY",
+    "NO_TEAM",
+    "adherence",
+    "email_outcomes",
+    "grace_period",
+    "step_funnel",
+    "strategy_performance",
+    "week_start",
+]
