@@ -33,6 +33,9 @@ PAGES = [
     ("contacts", "/contacts/", "lukas"),
     ("contact", "first:/contacts/", "lukas"),
     ("settings", "/settings/", "lukas"),
+    ("suggestions", "/suggestions/", "lukas"),
+    ("analytics", "/analytics/", "olivia"),
+    ("funnel", "first:/analytics/strategies/", "olivia"),
     ("outbox", "/outbox/", "olivia"),
     ("suppressions", "/suppressions/", "olivia"),
 ]
