@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cadence.accounts.models import User
@@ -36,6 +36,7 @@ from cadence.plans.selectors import plan_list, task_counts, task_list
 from cadence.scheduling.due import local_day_bounds
 from cadence.scheduling.zones import local_to_utc, resolve_zone, to_local
 from cadence.strategies.rendering import render_text, template_context
+from cadence.web.localtime import local_text
 from cadence.web.views.suggestions import dashboard_context
 
 #: Tasks listed per section; the rest are a link away, in the plans list (a rep back from a
@@ -107,11 +108,6 @@ def local_instant(user: User, day: datetime.date, at: datetime.time) -> datetime
 
 def local_today(user: User, now: datetime.datetime) -> datetime.date:
     return to_local(now, resolve_zone(user.time_zone)).date()
-
-
-def local_text(user: User, instant: datetime.datetime) -> str:
-    """An instant as the user reads it on their wall clock, e.g. "Tue 4 Jun, 09:00"."""
-    return dateformat.format(to_local(instant, resolve_zone(user.time_zone)), "D j M, H:i")
 
 
 class TaskDoneForm(forms.Form):

@@ -19,7 +19,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -38,6 +38,7 @@ from cadence.suggestions.selectors import (
     suggestion_list,
     suggestions_open,
 )
+from cadence.web.localtime import local_text
 
 #: Rows the dashboard lists per section; the rest are in the full list.
 SHOWN = 20
@@ -140,11 +141,6 @@ def _place(request: HttpRequest) -> str:
     return place if place in PLACES else "list"
 
 
-def _local_text(user: User, instant: datetime.datetime) -> str:
-    # The dashboard's ``local_text``, repeated: the dashboard imports this module.
-    return dateformat.format(to_local(instant, resolve_zone(user.time_zone)), "D j M, H:i")
-
-
 def _row_context(request: HttpRequest, suggestion: Suggestion, **extra) -> dict:
     return {
         "s": suggestion,
@@ -174,7 +170,7 @@ def _refused(request: HttpRequest, pk, message: str) -> HttpResponse:
 def _accepted_text(request: HttpRequest, suggestion: Suggestion) -> str:
     if suggestion.step_id is not None:
         return f"Added “{suggestion.title}” as the plan's next step."
-    due = _local_text(request.user, suggestion.reminder.due_at)
+    due = local_text(request.user, suggestion.reminder.due_at)
     return f"Accepted: a task is due {due}."
 
 
