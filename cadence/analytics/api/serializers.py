@@ -5,6 +5,7 @@ import datetime
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cadence.analytics.reports import MAX_GRACE_HOURS
@@ -14,6 +15,9 @@ from cadence.analytics.types import ReportFilter
 DEFAULT_PERIOD = datetime.timedelta(days=365)
 
 
+@extend_schema_field(
+    {"type": "string", "description": "An ISO date (UTC midnight) or an ISO date-time."}
+)
 class DateOrDateTimeField(serializers.Field):
     """An ISO date (its midnight, UTC) or an ISO date-time (UTC when it names no zone)."""
 
