@@ -9,12 +9,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-#: The 97.5th percentile of the standard normal distribution: a two-sided 95% interval.
-Z_95 = 1.959963984540054
+from scipy import stats as scipy_stats
 
 
-def wilson_interval(successes: int, trials: int, *, z: float = Z_95) -> tuple[float, float] | None:
-    """The Wilson score interval of a proportion; ``None`` without trials.
+def wilson_interval(
+    successes: int, trials: int, *, confidence: float = 0.95
+) -> tuple[float, float] | None:
+    """The Wilson score interval of a proportion (SciPy's), ``None`` without trials.
 
     Chosen over the normal approximation because it stays inside [0, 1] and behaves for the
     small counts a new strategy has (0 of 3 converted is not "exactly 0%")."""
@@ -22,11 +23,10 @@ def wilson_interval(successes: int, trials: int, *, z: float = Z_95) -> tuple[fl
         return None
     if not 0 <= successes <= trials:
         raise ValueError("successes must lie between 0 and trials")
-    p = successes / trials
-    denominator = 1 + z * z / trials
-    centre = (p + z * z / (2 * trials)) / denominator
-    margin = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denominator
-    return max(0.0, centre - margin), min(1.0, centre + margin)
+    interval = scipy_stats.binomtest(successes, trials).proportion_ci(
+        confidence_level=confidence, method="wilson"
+    )
+    return max(0.0, float(interval.low)), min(1.0, float(interval.high))
 
 
 def _sorted_items(histogram: Mapping[int, int]) -> list[tuple[int, int]]:
