@@ -37,6 +37,9 @@ CATCH_UP = datetime.timedelta(days=1)
 #: An open suggestion this long past its due date is stale advice: it is withdrawn, so lists
 #: show what is still worth doing.
 EXPIRE_AFTER = datetime.timedelta(days=14)
+#: How far in the past a chosen due time may lie (a form filled in a minute ago) before it is
+#: refused rather than making a task that is overdue the moment it exists.
+PAST_LEEWAY = datetime.timedelta(minutes=5)
 #: How many of a lead's latest activities the unanswered-calls rule reads back.
 STREAK_LOOKBACK = 50
 
@@ -614,6 +617,8 @@ def suggestion_accept(
     applies is withdrawn instead, and the answer says why."""
     _check_may_act(actor, suggestion)
     now = timezone.now()
+    if due_at is not None and due_at < now - PAST_LEEWAY:
+        raise CadenceError("A task cannot be due in the past.", field="due_at")
     with transaction.atomic():
         suggestion = _locked_open(suggestion, "accept")
         stale = _why_stale(suggestion)

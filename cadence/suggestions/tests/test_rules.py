@@ -532,3 +532,13 @@ def test_ending_a_plan_by_hand_or_opting_out_withdraws_open_suggestions(rep, con
         contact.pk: "The plan was ended.",
         other.pk: "The contact opted out.",
     }
+
+
+def test_a_task_cannot_be_due_in_the_past(rep, contact):
+    log(rep, contact, ActivityType.CALL, Outcome.VOICEMAIL_LEFT)
+    suggestion = Suggestion.objects.get()
+    with pytest.raises(CadenceError, match="in the past"):
+        suggestion_accept(
+            suggestion=suggestion, actor=rep, due_at=timezone.now() - datetime.timedelta(days=1)
+        )
+    assert Suggestion.objects.get().status == SuggestionStatus.OPEN
