@@ -51,6 +51,7 @@ from cadence.accounts.choices import Role
 from cadence.accounts.models import Team, User
 from cadence.activities.choices import ActivityType, Direction, Outcome
 from cadence.activities.models import Activity
+from cadence.analytics.models import AdherenceDay, RollupState
 from cadence.crm.choices import CompanySize, EmailStatus
 from cadence.crm.models import Company, Contact
 from cadence.messaging.choices import InboundKind, InboundStatus, OutboundStatus
@@ -901,6 +902,10 @@ def org_clear(*, progress: Callable[[str], None] | None = None) -> dict[str, int
                     f"DELETE FROM {quote(model._meta.db_table)} WHERE {condition}", params
                 )
                 deleted[model._meta.db_table] = cursor.rowcount
+        # The rollups counted the generated history: drop them; reports count live until
+        # the next refresh rebuilds them.
+        AdherenceDay.objects.all().delete()
+        RollupState.objects.all().delete()
         strategies = ContactStrategy.objects.filter(created_by__in=users)
         StrategyStep.objects.filter(strategy__in=strategies).delete()
         strategies.delete()

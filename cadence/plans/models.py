@@ -190,7 +190,13 @@ class PlanStepResult(TimestampedModel):
     class Meta:
         db_table = "plan_step_results"
         ordering = ["plan", "completed_at"]
-        indexes = [models.Index(fields=["completed_at"], name="step_result_completed_idx")]
+        indexes = [
+            models.Index(fields=["completed_at"], name="step_result_completed_idx"),
+            # The adherence report counts the results due in a period; its rollup recounts the
+            # days of results written since its last refresh.
+            models.Index(fields=["due_at"], name="step_result_due_idx"),
+            models.Index(fields=["updated_at"], name="step_result_updated_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["plan", "step"],

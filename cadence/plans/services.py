@@ -327,6 +327,9 @@ def plan_update(*, plan: LeadContactPlan, data: dict) -> LeadContactPlan:
     plan = _locked(plan)
     if "user" in data and data["user"] != plan.user:
         plan, _ = model_update(instance=plan, fields=["user"], data={"user": data["user"]})
+        # Reports count a plan's results for its user: marking them changed lets the
+        # analytics rollups recount their days for the new owner.
+        plan.results.update(updated_at=timezone.now())
     status = data.get("status", plan.status)
     if status == plan.status:
         return plan

@@ -260,6 +260,19 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=env.int("CADENCE_ANALYSIS_HOUR", default=3), minute=17),
         "options": {"expires": 6 * 3600},
     },
+    # The report rollups: touched days every few minutes (a report counts newer results live
+    # meanwhile, so this only bounds how much it has to), everything once a night.
+    "refresh-analytics": {
+        "task": "analytics.refresh_rollups",
+        "schedule": 60.0 * env.int("CADENCE_ANALYTICS_REFRESH_MINUTES", default=10),
+        "options": {"expires": 300},
+    },
+    "rebuild-analytics": {
+        "task": "analytics.refresh_rollups",
+        "schedule": crontab(hour=env.int("CADENCE_ANALYTICS_REBUILD_HOUR", default=2), minute=47),
+        "kwargs": {"rebuild": True},
+        "options": {"expires": 6 * 3600},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

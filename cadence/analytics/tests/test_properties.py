@@ -6,6 +6,7 @@ reports must agree with it for any history, viewer and filter Hypothesis comes u
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import math
 import statistics
@@ -14,14 +15,17 @@ from dataclasses import dataclass, field
 
 import pytest
 from django.db import transaction
+from django.test import override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cadence.accounts.choices import Role
 from cadence.accounts.tests.factories import TeamFactory, UserFactory
 from cadence.analytics import reports
+from cadence.analytics.rollups import adherence_rollup_refresh
 from cadence.analytics.tests import history
 from cadence.analytics.types import ReportFilter
+from cadence.plans.models import PlanStepResult
 
 BASE = datetime.datetime(2024, 12, 20, tzinfo=datetime.UTC)
 PERIOD = (
@@ -389,17 +393,40 @@ def test_step_funnel_matches_brute_force(world, specs, q, grace):
     check()
 
 
+def age_results() -> None:
+    """Date every result's last write well before any rollup refresh."""
+    PlanStepResult.objects.update(updated_at=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC))
+
+
 @EXAMPLES
 @given(
     specs=st.lists(plan_spec, min_size=1, max_size=10),
     q=query_spec,
     grace=st.sampled_from([0, 24, 100]),
+    # Live only; the rollup built after everything was written; or built halfway, so the
+    # second half's days are counted live beside the rollup's.
+    rollup=st.sampled_from(["none", "all", "half"]),
+    # Hours cut off the period at each end: partial first and last days.
+    trim=st.tuples(st.sampled_from([0, 0, 7, 30]), st.sampled_from([0, 0, 5, 49])),
 )
-def test_adherence_matches_brute_force(world, specs, q, grace):
+def test_adherence_matches_brute_force(world, specs, q, grace, rollup, trim):
     @rolled_back
     def check():
-        rows = build(world, specs)
+        with override_settings(CADENCE_ADHERENCE_GRACE_HOURS=grace):
+            if rollup == "none":
+                rows = build(world, specs)
+            else:
+                half = len(specs) // 2 if rollup == "half" else len(specs)
+                rows = build(world, specs[:half])
+                age_results()
+                assert adherence_rollup_refresh().rebuilt
+                rows += build(world, specs[half:])
         viewer, filters = query(world, q)
+        filters = dataclasses.replace(
+            filters,
+            start=filters.start + datetime.timedelta(hours=trim[0]),
+            end=filters.end - datetime.timedelta(hours=trim[1]),
+        )
         report = reports.adherence(viewer=viewer, filters=filters, grace_hours=grace, now=NOW)
         grace_delta = datetime.timedelta(hours=grace)
         per_user: dict = defaultdict(lambda: defaultdict(float))
