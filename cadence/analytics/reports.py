@@ -74,7 +74,7 @@ import itertools
 import uuid
 from collections import defaultdict
 
-from django.db.models import Case, Count, F, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 
 from cadence.accounts.models import User
@@ -113,7 +113,7 @@ from cadence.plans.choices import (
     PlanStatus,
     StepResult,
 )
-from cadence.plans.models import LeadContactPlan
+from cadence.plans.models import LeadContactPlan, PlanStepResult
 from cadence.strategies.models import ContactStrategy
 
 # --- Strategy performance ---------------------------------------------------------------------
@@ -233,13 +233,14 @@ def step_funnel(
     """Each step of ``strategy`` for the plans that started in the period: reached, completed,
     skipped, exited there, reply rate after it, time spent on it and the share done late; with
     the biggest drop-off and the slowest step named in words. The caller checks that the viewer
-    may see the strategy. Four queries."""
+    may see the strategy. Five queries."""
     grace = grace_period(grace_hours)
     filters = dataclasses.replace(filters, strategy_id=strategy.pk)
     plans = cohort(viewer=viewer, filters=filters)
     steps = list(strategy.steps.order_by("step_number"))
-    reached = _funnel_reached(plans)
+    waiting = _funnel_waiting(plans)
     results = _funnel_results(plans, grace)
+    replies = _funnel_replies(plans)
     exits: dict[uuid.UUID, dict[str, int]] = defaultdict(dict)
     for row in (
         plans.filter(status__in=FINISHED_STATUSES)
@@ -259,12 +260,12 @@ def step_funnel(
                 step_id=step.pk,
                 step_number=step.step_number,
                 activity_type=step.activity_type,
-                reached=reached.get(step.pk, 0),
+                reached=completed + counts.get("skipped", 0) + waiting.get(step.pk, 0),
                 completed=completed,
                 skipped=counts.get("skipped", 0),
                 exited=sum(exits[step.pk].values()),
                 exits=dict(sorted(exits[step.pk].items())),
-                reply_rate=stats.ratio(counts.get("replies", 0), completed),
+                reply_rate=stats.ratio(replies.get(step.pk, 0), completed),
                 median_hours=stats.histogram_median(histogram),
                 p90_hours=stats.histogram_percentile(histogram, 0.9),
                 late_share=stats.ratio(counts.get("late", 0), counts.get("with_due", 0)),
@@ -279,35 +280,28 @@ def step_funnel(
     )
 
 
-def _funnel_reached(plans: QuerySet[LeadContactPlan]) -> dict[uuid.UUID, int]:
-    """Plans per step that have a result for it or stand at it; the UNION counts a plan once."""
-    cohort_sql, params = rawsql.queryset_sql(
-        plans.annotate(c_id=F("plan_id"), c_cur=F("current_step_id")).values("c_id", "c_cur")
-    )
-    statement = f"""
-        WITH cohort AS ({cohort_sql})
-        SELECT step_id, COUNT(*) FROM (
-            SELECT r.plan_id AS plan_id, r.step_id AS step_id
-            FROM plan_step_results r JOIN cohort c ON c.c_id = r.plan_id
-            WHERE r.step_id IS NOT NULL
-            UNION
-            SELECT c.c_id, c.c_cur FROM cohort c WHERE c.c_cur IS NOT NULL
-        ) reached
-        GROUP BY step_id
-    """
-    return {rawsql.as_uuid(step_id): n for step_id, n in rawsql.fetch(statement, params)}
+def _funnel_waiting(plans: QuerySet[LeadContactPlan]) -> dict[uuid.UUID, int]:
+    """Plans per step that stand at it without a result for it. A step's ``reached`` is its
+    results plus these: a plan has at most one result per step (a unique constraint), so no
+    plan is counted twice, without the cost of a ``UNION`` removing duplicates."""
+    done = PlanStepResult.objects.filter(plan=OuterRef("pk"), step=OuterRef("current_step"))
+    return {
+        row["current_step_id"]: row["n"]
+        for row in plans.filter(current_step__isnull=False)
+        .exclude(Exists(done))
+        .values("current_step_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    }
 
 
 def _funnel_results(plans: QuerySet[LeadContactPlan], grace: datetime.timedelta) -> dict:
-    """Per step: completed, skipped, late, with a due date, replies after it, and the hour
-    histogram of time spent, from one pass over the cohort's results with window functions."""
-    responded = Q(status__in=FINISHED_STATUSES, exit_reason__in=RESPONSE_REASONS)
+    """Per step: completed, skipped, late, with a due date, and the hour histogram of time
+    spent, from one pass over the cohort's results (one window, for the arrival time)."""
     cohort_sql, cohort_params = rawsql.queryset_sql(
-        plans.annotate(
-            c_id=F("plan_id"),
-            c_start=Coalesce("started_at", "plan_start_date"),
-            c_replied=Case(When(responded, then=Value(1)), default=Value(0)),
-        ).values("c_id", "c_start", "c_replied")
+        plans.annotate(c_id=F("plan_id"), c_start=Coalesce("started_at", "plan_start_date")).values(
+            "c_id", "c_start"
+        )
     )
     spent = rawsql.hour_bucket(rawsql.seconds_between("completed_at", "arrived_at"))
     lateness = rawsql.seconds_between("completed_at", "due_at")
@@ -315,42 +309,59 @@ def _funnel_results(plans: QuerySet[LeadContactPlan], grace: datetime.timedelta)
         WITH cohort AS ({cohort_sql}),
         res AS (
             SELECT r.step_id AS step_id, r.result AS result, r.completed_at AS completed_at,
-                   r.due_at AS due_at, c.c_replied AS replied,
+                   r.due_at AS due_at,
                    COALESCE(
                        LAG(r.completed_at) OVER (
                            PARTITION BY r.plan_id ORDER BY r.completed_at, r.step_number
                        ),
                        c.c_start
-                   ) AS arrived_at,
-                   ROW_NUMBER() OVER (
-                       PARTITION BY r.plan_id, r.result
-                       ORDER BY r.completed_at DESC, r.step_number DESC
-                   ) AS rank_desc
+                   ) AS arrived_at
             FROM plan_step_results r JOIN cohort c ON c.c_id = r.plan_id
         )
         SELECT step_id, result,
                CASE WHEN result = %s THEN {spent} END AS bucket,
                COUNT(*),
                SUM(CASE WHEN due_at IS NOT NULL THEN 1 ELSE 0 END),
-               SUM(CASE WHEN due_at IS NOT NULL AND {lateness} > %s THEN 1 ELSE 0 END),
-               SUM(CASE WHEN replied = 1 AND rank_desc = 1 THEN 1 ELSE 0 END)
+               SUM(CASE WHEN due_at IS NOT NULL AND {lateness} > %s THEN 1 ELSE 0 END)
         FROM res
         WHERE step_id IS NOT NULL
         GROUP BY 1, 2, 3
     """
     params = (*cohort_params, StepResult.COMPLETED.value, grace.total_seconds())
     per_step: dict[uuid.UUID, dict] = defaultdict(lambda: defaultdict(int))
-    for step_id, result, bucket, n, with_due, late, replies in rawsql.fetch(statement, params):
+    for step_id, result, bucket, n, with_due, late in rawsql.fetch(statement, params):
         counts = per_step[rawsql.as_uuid(step_id)]
         if result == StepResult.COMPLETED:
             counts["completed"] += n
             counts["with_due"] += with_due
             counts["late"] += late
-            counts["replies"] += replies
             counts.setdefault("histogram", {})[int(bucket)] = n
         else:
             counts["skipped"] += n
     return per_step
+
+
+def _funnel_replies(plans: QuerySet[LeadContactPlan]) -> dict[uuid.UUID, int]:
+    """Per step, the plans that ended with a response while it was their latest completed
+    step. Only the responding plans (a small share) are looked at, so the latest result is
+    found by an index probe per result rather than by sorting every result of the cohort."""
+    later = PlanStepResult.objects.filter(
+        plan=OuterRef("plan"), result=StepResult.COMPLETED
+    ).filter(
+        Q(completed_at__gt=OuterRef("completed_at"))
+        | Q(completed_at=OuterRef("completed_at"), step_number__gt=OuterRef("step_number"))
+    )
+    responded = plans.filter(status__in=FINISHED_STATUSES, exit_reason__in=RESPONSE_REASONS)
+    return {
+        row["step_id"]: row["n"]
+        for row in PlanStepResult.objects.filter(
+            plan__in=responded.values("pk"), result=StepResult.COMPLETED, step__isnull=False
+        )
+        .exclude(Exists(later))
+        .values("step_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    }
 
 
 def _percent(share: float) -> str:
