@@ -233,23 +233,27 @@ def step_funnel(
     """Each step of ``strategy`` for the plans that started in the period: reached, completed,
     skipped, exited there, reply rate after it, time spent on it and the share done late; with
     the biggest drop-off and the slowest step named in words. The caller checks that the viewer
-    may see the strategy. Five queries."""
+    may see the strategy. Four queries."""
     grace = grace_period(grace_hours)
     filters = dataclasses.replace(filters, strategy_id=strategy.pk)
     plans = cohort(viewer=viewer, filters=filters)
     steps = list(strategy.steps.order_by("step_number"))
-    waiting = _funnel_waiting(plans)
     results = _funnel_results(plans, grace)
     replies = _funnel_replies(plans)
+    # Where the cohort's plans stand (or ended): one grouped pass over the plans alone.
+    at_step: dict[uuid.UUID, int] = defaultdict(int)
     exits: dict[uuid.UUID, dict[str, int]] = defaultdict(dict)
     for row in (
-        plans.filter(status__in=FINISHED_STATUSES)
-        .exclude(exit_reason=ExitReason.FINISHED)
-        .values("current_step_id", "exit_reason")
+        plans.filter(current_step__isnull=False)
+        .values("current_step_id", "status", "exit_reason")
         .annotate(n=Count("pk"))
         .order_by()
     ):
-        exits[row["current_step_id"]][row["exit_reason"] or "unknown"] = row["n"]
+        step_id = row["current_step_id"]
+        at_step[step_id] += row["n"]
+        if row["status"] in FINISHED_STATUSES and row["exit_reason"] != ExitReason.FINISHED:
+            reason = row["exit_reason"] or "unknown"
+            exits[step_id][reason] = exits[step_id].get(reason, 0) + row["n"]
     funnel_steps = []
     for step in steps:
         counts = results.get(step.pk, {})
@@ -260,7 +264,12 @@ def step_funnel(
                 step_id=step.pk,
                 step_number=step.step_number,
                 activity_type=step.activity_type,
-                reached=completed + counts.get("skipped", 0) + waiting.get(step.pk, 0),
+                # A plan has at most one result per step (a unique constraint), so the plans
+                # that reached a step are its results plus the plans standing at it without one.
+                reached=completed
+                + counts.get("skipped", 0)
+                + at_step[step.pk]
+                - counts.get("at_current", 0),
                 completed=completed,
                 skipped=counts.get("skipped", 0),
                 exited=sum(exits[step.pk].values()),
@@ -280,57 +289,37 @@ def step_funnel(
     )
 
 
-def _funnel_waiting(plans: QuerySet[LeadContactPlan]) -> dict[uuid.UUID, int]:
-    """Plans per step that stand at it without a result for it. A step's ``reached`` is its
-    results plus these: a plan has at most one result per step (a unique constraint), so no
-    plan is counted twice, without the cost of a ``UNION`` removing duplicates."""
-    done = PlanStepResult.objects.filter(plan=OuterRef("pk"), step=OuterRef("current_step"))
-    return {
-        row["current_step_id"]: row["n"]
-        for row in plans.filter(current_step__isnull=False)
-        .exclude(Exists(done))
-        .values("current_step_id")
-        .annotate(n=Count("pk"))
-        .order_by()
-    }
-
-
 def _funnel_results(plans: QuerySet[LeadContactPlan], grace: datetime.timedelta) -> dict:
-    """Per step: completed, skipped, late, with a due date, and the hour histogram of time
-    spent, from one pass over the cohort's results (one window, for the arrival time)."""
+    """Per step: completed, skipped, late, with a due date, the results of plans standing at
+    the step, and the hour histogram of time spent (from each result's stored arrival), in one
+    grouped pass over the cohort's results: no window and no sort of plans' results."""
     cohort_sql, cohort_params = rawsql.queryset_sql(
-        plans.annotate(c_id=F("plan_id"), c_start=Coalesce("started_at", "plan_start_date")).values(
-            "c_id", "c_start"
-        )
+        plans.annotate(
+            c_id=F("plan_id"),
+            c_start=Coalesce("started_at", "plan_start_date"),
+            c_cur=F("current_step_id"),
+        ).values("c_id", "c_start", "c_cur")
     )
-    spent = rawsql.hour_bucket(rawsql.seconds_between("completed_at", "arrived_at"))
-    lateness = rawsql.seconds_between("completed_at", "due_at")
+    arrived = "COALESCE(r.arrived_at, c.c_start)"
+    spent = rawsql.hour_bucket(rawsql.seconds_between("r.completed_at", arrived))
+    lateness = rawsql.seconds_between("r.completed_at", "r.due_at")
     statement = f"""
-        WITH cohort AS ({cohort_sql}),
-        res AS (
-            SELECT r.step_id AS step_id, r.result AS result, r.completed_at AS completed_at,
-                   r.due_at AS due_at,
-                   COALESCE(
-                       LAG(r.completed_at) OVER (
-                           PARTITION BY r.plan_id ORDER BY r.completed_at, r.step_number
-                       ),
-                       c.c_start
-                   ) AS arrived_at
-            FROM plan_step_results r JOIN cohort c ON c.c_id = r.plan_id
-        )
-        SELECT step_id, result,
-               CASE WHEN result = %s THEN {spent} END AS bucket,
+        WITH cohort AS ({cohort_sql})
+        SELECT r.step_id, r.result,
+               CASE WHEN r.result = %s THEN {spent} END AS bucket,
                COUNT(*),
-               SUM(CASE WHEN due_at IS NOT NULL THEN 1 ELSE 0 END),
-               SUM(CASE WHEN due_at IS NOT NULL AND {lateness} > %s THEN 1 ELSE 0 END)
-        FROM res
-        WHERE step_id IS NOT NULL
+               SUM(CASE WHEN r.due_at IS NOT NULL THEN 1 ELSE 0 END),
+               SUM(CASE WHEN r.due_at IS NOT NULL AND {lateness} > %s THEN 1 ELSE 0 END),
+               SUM(CASE WHEN r.step_id = c.c_cur THEN 1 ELSE 0 END)
+        FROM plan_step_results r JOIN cohort c ON c.c_id = r.plan_id
+        WHERE r.step_id IS NOT NULL
         GROUP BY 1, 2, 3
     """
     params = (*cohort_params, StepResult.COMPLETED.value, grace.total_seconds())
     per_step: dict[uuid.UUID, dict] = defaultdict(lambda: defaultdict(int))
-    for step_id, result, bucket, n, with_due, late in rawsql.fetch(statement, params):
+    for step_id, result, bucket, n, with_due, late, at_current in rawsql.fetch(statement, params):
         counts = per_step[rawsql.as_uuid(step_id)]
+        counts["at_current"] += at_current
         if result == StepResult.COMPLETED:
             counts["completed"] += n
             counts["with_due"] += with_due

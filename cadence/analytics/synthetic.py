@@ -133,7 +133,8 @@ FIELDS: dict[type[models.Model], tuple[str, ...]] = {
                "subject", "description", "outcome", "occurred_at", "plan", "step", "message_id",
                "created_at", "updated_at"),
     PlanStepResult: ("result_id", "plan", "step", "step_number", "result", "due_at",
-                     "completed_at", "activity", "user", "created_at", "updated_at"),
+                     "completed_at", "arrived_at", "activity", "user", "created_at",
+                     "updated_at"),
     OutboundMessage: ("outbound_message_id", "plan", "step", "strategy", "contact", "company",
                       "user", "status", "to_email", "subject", "body", "error", "send_after",
                       "send_now", "claimed_at", "claim_token", "handoff_at", "sent_at",
@@ -608,11 +609,12 @@ class _Org:
             else:
                 skipped = index > 0 and rng.random() < 0.06
             started_at = started_at or done
+            arrived = when(last_done if last_done is not None else started_at)
             last_done = done
             if skipped:
                 pending[PlanStepResult].append(
                     (self.ids.new(5), plan_id, step.id, step.number, StepResult.SKIPPED,
-                     when(due), when(done), None, owner.id, when(done), when(done))
+                     when(due), when(done), arrived, None, owner.id, when(done), when(done))
                 )  # fmt: skip
                 self.counts["results"] += 1
                 base = done
@@ -642,7 +644,7 @@ class _Org:
             self.counts["plan_activities"] += 1
             pending[PlanStepResult].append(
                 (self.ids.new(5), plan_id, step.id, step.number, StepResult.COMPLETED, when(due),
-                 stamp, activity_id, owner.id, stamp, stamp)
+                 stamp, arrived, activity_id, owner.id, stamp, stamp)
             )  # fmt: skip
             self.counts["results"] += 1
             sent_id = None

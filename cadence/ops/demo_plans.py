@@ -353,6 +353,7 @@ class _PlanBuilder:
                 result=StepResult.COMPLETED if activity else StepResult.SKIPPED,
                 due_at=track.dues[index],
                 completed_at=at,
+                arrived_at=track.ats[index - 1] if index else track.start,
                 activity=activity,
                 user=plan.user,
                 created_at=at,

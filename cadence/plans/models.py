@@ -176,6 +176,14 @@ class PlanStepResult(TimestampedModel):
     result = models.CharField(max_length=20, choices=StepResult.choices)
     due_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField()
+    arrived_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=(
+            "When the plan moved on to this step (or past the steps skipped to reach it): its "
+            "previous step's completion, else its start. The step funnel's time on a step."
+        ),
+    )
     activity = models.ForeignKey(
         "activities.Activity",
         on_delete=models.SET_NULL,
@@ -196,6 +204,13 @@ class PlanStepResult(TimestampedModel):
             # days of results written since its last refresh.
             models.Index(fields=["due_at"], name="step_result_due_idx"),
             models.Index(fields=["updated_at"], name="step_result_updated_idx"),
+            # "The plan's latest completed step" (reply attribution in the funnel and email
+            # reports) probes this index alone, wherever the plan's results lie in the table.
+            models.Index(
+                fields=["plan", "completed_at", "step_number"],
+                condition=models.Q(result="completed"),
+                name="step_result_latest_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -101,6 +101,7 @@ def step_result_fields(plan, step, *, result: str, at, user, activity=None) -> d
         "result": result,
         "due_at": plan.next_step_due_date if plan.current_step_id == step.pk else None,
         "completed_at": at,
+        "arrived_at": plan.last_step_completed_at or plan.started_at or plan.plan_start_date,
         "activity": activity,
         "user": user,
     }

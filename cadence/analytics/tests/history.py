@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.db.models import Q
 from django.utils import timezone
 
 from cadence.activities.models import Activity
@@ -44,7 +45,20 @@ def plan(user, of: ContactStrategy | None, start: datetime.datetime, **fields) -
 
 
 def result(plan_row, step, outcome: str, completed_at, due_at=None) -> PlanStepResult:
+    """A result written in order after the plan's others: it arrived when the latest of them
+    was finished, or when the plan started."""
+    previous = (
+        PlanStepResult.objects.filter(plan=plan_row)
+        .filter(
+            Q(completed_at__lt=completed_at)
+            | Q(completed_at=completed_at, step_number__lt=step.step_number)
+        )
+        .order_by("-completed_at", "-step_number")
+        .values_list("completed_at", flat=True)
+        .first()
+    )
     return PlanStepResult.objects.create(
+        arrived_at=previous or plan_row.started_at or plan_row.plan_start_date,
         plan=plan_row,
         step=step,
         step_number=step.step_number,

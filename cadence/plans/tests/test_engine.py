@@ -133,6 +133,33 @@ def test_a_later_step_with_skip_to_skips_the_steps_between(plan, strategy):
     assert fresh(plan).status == PlanStatus.COMPLETED
 
 
+def test_each_result_records_when_the_plan_arrived_at_its_step(plan, strategy):
+    """The first step arrived at the plan's start; the next ones when the step before was done,
+    and steps skipped on the way (and the step skipped to) when the plan last moved on."""
+    log(plan, 1, at=START + DAY)
+    log(plan, 3, at=START + 4 * DAY, skip_to=True)
+    arrivals = dict(PlanStepResult.objects.values_list("step_number", "arrived_at"))
+    assert arrivals == {1: START, 2: START + DAY, 3: START + DAY}
+
+
+def test_the_migration_backfills_arrival_from_the_previous_result(plan, strategy):
+    """Results written before the column existed get what the funnel used to compute: the
+    plan's previous result by completion, else its start (``started_at`` when set, which for
+    this plan is when its first step was done)."""
+    from importlib import import_module
+
+    from django.db import connection
+
+    backfill = import_module("cadence.plans.migrations.0006_step_result_arrived_at").BACKFILL
+    for number in (1, 2):
+        log(plan, number, at=START + number * DAY)
+    PlanStepResult.objects.update(arrived_at=None)
+    with connection.cursor() as cursor:
+        cursor.execute(backfill)
+    arrivals = dict(PlanStepResult.objects.values_list("step_number", "arrived_at"))
+    assert arrivals == {1: START + DAY, 2: START + DAY}
+
+
 def test_a_done_step_cannot_be_logged_again(plan):
     log(plan, 1, at=START)
     with pytest.raises(PlanStateError, match="done already"):
