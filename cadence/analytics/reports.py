@@ -38,10 +38,11 @@ Step funnel (one strategy)
     = plans that ended with it as current step and an exit reason other than ``finished``
     (``exits`` by raw exit reason). ``reply_rate`` = of the plans that completed the step, the
     share that ended ``replied`` or ``meeting_booked`` while this was their latest completed step.
-    Time spent = the step's completion minus the plan's arrival at it (the previous result of the
-    plan by completion time, or its start for the first), over completed results, as median and
-    90th percentile (nearest rank) of whole hours. ``late_share`` = completed results with a due
-    date done later than due plus the grace period, over completed results with a due date. The
+    Time spent = the step's completion minus the plan's arrival at it (``arrived_at``, stored
+    with the result: when the plan last moved on, else its start), over completed results, as
+    median and 90th percentile (nearest rank) of whole hours. ``late_share`` = completed results
+    with a due date done later than due plus the grace period, over completed results with a
+    due date. The
     biggest drop is the step (not the last) with the largest ``1 - reached(next) / reached``; the
     slowest is the step with the largest median.
 
@@ -54,7 +55,8 @@ Adherence
     adherence it is, even if a colleague recorded the result) and folded into that user's team
     ("No team" for users without one). The weekly trend groups by the Monday (UTC) of the due
     date and lists every week that overlaps the period. Grace: ``CADENCE_ADHERENCE_GRACE_HOURS``
-    (default 24), or ``grace_hours`` per request.
+    (default 24), or ``grace_hours`` per request. Whole days come from the daily rollup where it
+    is current (``adherence``, ``rollups``); the figures are the same either way.
 
 Email outcomes
     Automated emails whose send time is in the period: ``sent_at`` for sent ones, the hand-off

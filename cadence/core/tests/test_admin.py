@@ -12,6 +12,7 @@ from cadence.accounts.models import Team, User
 from cadence.accounts.tests.factories import TeamFactory
 from cadence.activities.models import Activity, Reminder
 from cadence.activities.tests.factories import ActivityFactory, ReminderFactory
+from cadence.analytics.models import AdherenceDay, RollupState
 from cadence.crm.models import Company, Contact
 from cadence.crm.tests.factories import CompanyFactory, ContactFactory
 from cadence.messaging.models import (
@@ -61,6 +62,8 @@ READ_ONLY_MODELS = [
     Suggestion,
     AnalysisRun,
     Finding,
+    AdherenceDay,
+    RollupState,
 ]
 
 #: Queries a changelist of 20 rows may run: session, user, counts, the page, the filters'
@@ -100,6 +103,10 @@ def one_of_each():
         Suggestion: _suggestion(activity, finding),
         AnalysisRun: run,
         Finding: finding,
+        AdherenceDay: AdherenceDay.objects.create(
+            day=timezone.now().date(), user=plan.user, strategy_id=step.strategy_id, on_time=1
+        ),
+        RollupState: RollupState.objects.create(name="adherence", refreshed_at=timezone.now()),
         Team: plan.user.team,
         User: plan.user,
         Company: plan.company,
