@@ -11,7 +11,6 @@ correctness. What a refresh cannot see, a deleted plan's results, the nightly re
 from __future__ import annotations
 
 import datetime
-import logging
 import time
 from dataclasses import dataclass
 
@@ -31,8 +30,6 @@ from cadence.analytics.adherence import (
 from cadence.analytics.common import grace_period
 from cadence.analytics.models import AdherenceDay, RollupState
 from cadence.plans.models import PlanStepResult
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -78,11 +75,9 @@ def adherence_rollup_refresh(*, rebuild: bool = False) -> RefreshSummary:
         state.grace_seconds = grace.total_seconds()
         state.rows = AdherenceDay.objects.count()
         state.save()
-    summary = RefreshSummary(
+    return RefreshSummary(
         rebuilt=rebuild, days=len(days), rows=state.rows, seconds=time.monotonic() - began
     )
-    logger.info("%s", summary)
-    return summary
 
 
 def touched_days(*, since: datetime.datetime) -> list[datetime.date]:
