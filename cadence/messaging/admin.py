@@ -2,8 +2,8 @@
 here and acted on through the API), suppressions and senders (edited here)."""
 
 from django.contrib import admin
-from django.http import HttpRequest
 
+from cadence.core.admin import ReadOnlyAdmin
 from cadence.messaging.models import (
     InboundMessage,
     OutboundMessage,
@@ -15,20 +15,8 @@ from cadence.messaging.models import (
 TIMESTAMPS = ("created_at", "updated_at")
 
 
-class _ReadOnly(admin.ModelAdmin):
-    """Rows the engine moves through their states: a hand edit could send an email twice."""
-
-    show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-
 @admin.register(OutboundMessage)
-class OutboundMessageAdmin(_ReadOnly):
+class OutboundMessageAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "to_email", "subject", "status", "user", "send_after", "sent_at")
     list_filter = ("status",)
     list_select_related = ("user",)
@@ -37,7 +25,7 @@ class OutboundMessageAdmin(_ReadOnly):
 
 
 @admin.register(InboundMessage)
-class InboundMessageAdmin(_ReadOnly):
+class InboundMessageAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "kind", "status", "from_address", "subject")
     list_filter = ("kind", "status")
     search_fields = ("from_address", "subject", "message_id")
@@ -45,7 +33,7 @@ class InboundMessageAdmin(_ReadOnly):
 
 
 @admin.register(SendCounter)
-class SendCounterAdmin(_ReadOnly):
+class SendCounterAdmin(ReadOnlyAdmin):
     list_display = ("scope", "window_start", "count")
     search_fields = ("scope",)
 

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from cadence.core.admin import ReadOnlyAdmin
 from cadence.plans.models import LeadContactPlan, PlanStepResult
 
 TIMESTAMPS = ("created_at", "updated_at")
@@ -77,7 +78,7 @@ class LeadContactPlanAdmin(admin.ModelAdmin):
 
 
 @admin.register(PlanStepResult)
-class PlanStepResultAdmin(admin.ModelAdmin):
+class PlanStepResultAdmin(ReadOnlyAdmin):
     """Read-only history: the plan engine writes these as steps are done or skipped."""
 
     list_display = ("plan", "step_number", "result", "due_at", "completed_at", "user")
@@ -85,10 +86,3 @@ class PlanStepResultAdmin(admin.ModelAdmin):
     list_select_related = ("plan__contact", "plan__company", "plan__strategy", "user")
     date_hierarchy = "completed_at"
     raw_id_fields = ("plan", "step", "activity", "user")
-    show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False

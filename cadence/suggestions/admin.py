@@ -3,20 +3,10 @@ suggestions and the analysis are histories the engine writes, viewed here."""
 
 from django import forms
 from django.contrib import admin
-from django.http import HttpRequest
 
+from cadence.core.admin import ReadOnlyAdmin
 from cadence.suggestions import rules
 from cadence.suggestions.models import AnalysisRun, Finding, Suggestion, SuggestionRule
-
-
-class _ReadOnly(admin.ModelAdmin):
-    show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 class SuggestionRuleForm(forms.ModelForm):
@@ -45,7 +35,7 @@ class SuggestionRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Suggestion)
-class SuggestionAdmin(_ReadOnly):
+class SuggestionAdmin(ReadOnlyAdmin):
     list_display = ("title", "kind", "status", "user", "due_at", "created_at")
     list_filter = ("status", "kind")
     list_select_related = ("user",)
@@ -55,13 +45,13 @@ class SuggestionAdmin(_ReadOnly):
 
 
 @admin.register(AnalysisRun)
-class AnalysisRunAdmin(_ReadOnly):
+class AnalysisRunAdmin(ReadOnlyAdmin):
     list_display = ("started_at", "status", "activities", "comparisons", "findings_count")
     list_filter = ("status",)
 
 
 @admin.register(Finding)
-class FindingAdmin(_ReadOnly):
+class FindingAdmin(ReadOnlyAdmin):
     list_display = ("sentence", "ratio", "n", "q_value", "run")
     list_filter = ("prev_channel", "channel", "delay_bucket")
     list_select_related = ("run",)
