@@ -14,14 +14,18 @@ from django.db.models.lookups import GreaterThan, LessThanOrEqual
 from django.utils import timezone
 
 from cadence.accounts.models import User
-from cadence.accounts.selectors import scope_by_user
 from cadence.analytics import sql as rawsql
 from cadence.analytics import stats
 from cadence.analytics.common import (
     NO_TEAM,
+    UTC,
     check_period,
     grace_period,
+    in_days,
+    in_ranges,
     scoped_plans,
+    scoped_rollup,
+    split_period,
 )
 from cadence.analytics.models import AdherenceDay, RollupState
 from cadence.analytics.types import (
@@ -38,11 +42,6 @@ from cadence.plans.models import PlanStepResult
 
 # --- Adherence --------------------------------------------------------------------------------
 
-UTC = datetime.UTC
-ONE_DAY = datetime.timedelta(days=1)
-#: A refresh recounts the days of results written since shortly before the previous refresh
-#: started, so a result whose transaction committed while that refresh ran is not missed.
-REFRESH_OVERLAP = datetime.timedelta(minutes=10)
 ADHERENCE_ROLLUP = "adherence"
 
 # A row of counts: plan user, UTC day of the due date, on time, late, skipped, seconds late
@@ -72,7 +71,7 @@ def adherence(
     rows: list[Counts] = []
     state = _usable_rollup(grace)
     if state is not None:
-        whole_days, live_ranges = _split_period(filters, state)
+        whole_days, live_ranges = split_period(filters, state.refreshed_at, adherence_touched_days)
         if whole_days:
             rows += _rollup_counts(viewer, filters, whole_days)
     rows += _live_counts(plans, live_ranges, grace)
@@ -157,52 +156,29 @@ def _usable_rollup(grace: datetime.timedelta) -> RollupState | None:
     return state
 
 
-def _split_period(
-    filters: ReportFilter, state: RollupState
-) -> tuple[list[tuple[datetime.date, datetime.date]], list[tuple]]:
-    """The period as ranges of whole days the rollup can answer (first and last day, both
-    included) and the time ranges to count live: the partial days at either end, and every
-    whole day on which a result written since shortly before the last refresh falls due."""
-    first = _midnight_on_or_after(filters.start)
-    last = _midnight_on_or_before(filters.end)
-    if first >= last:
-        return [], [(filters.start, filters.end)]
-    live = [(filters.start, first), (last, filters.end)]
-    dirty = sorted(
-        PlanStepResult.objects.filter(
-            updated_at__gte=state.refreshed_at - REFRESH_OVERLAP,
-            due_at__gte=first,
-            due_at__lt=last,
-        )
-        .annotate(day=TruncDate("due_at", tzinfo=UTC))
+def adherence_touched_days(
+    since: datetime.datetime,
+    first: datetime.datetime | None = None,
+    last: datetime.datetime | None = None,
+) -> list[datetime.date]:
+    """The UTC days (between ``first`` and ``last`` when given) on which step results written
+    or touched since ``since`` fall due: what the rollup may not hold yet."""
+    results = PlanStepResult.objects.filter(updated_at__gte=since, due_at__isnull=False)
+    if first is not None:
+        results = results.filter(due_at__gte=first, due_at__lt=last)
+    return list(
+        results.annotate(day=TruncDate("due_at", tzinfo=UTC))
         .values_list("day", flat=True)
         .distinct()
         .order_by()
     )
-    whole = []
-    day = first.date()
-    for stale in [*dirty, last.date()]:
-        if day < stale:
-            whole.append((day, stale - ONE_DAY))
-        day = stale + ONE_DAY
-    live += [(_at_midnight(day), _at_midnight(day) + ONE_DAY) for day in dirty]
-    return whole, [(a, b) for a, b in live if a < b]
 
 
 def _rollup_counts(viewer: User, filters: ReportFilter, days: list[tuple]) -> list[Counts]:
-    rows = AdherenceDay.objects.filter(scope_by_user(viewer, field="user"))
-    if filters.team_id:
-        rows = rows.filter(user__team_id=filters.team_id)
-    if filters.user_id:
-        rows = rows.filter(user_id=filters.user_id)
-    if filters.strategy_id:
-        rows = rows.filter(strategy_id=filters.strategy_id)
-    in_days = Q()
-    for first, last in days:
-        in_days |= Q(day__gte=first, day__lte=last)
+    rows = scoped_rollup(AdherenceDay, viewer=viewer, filters=filters)
     return [
         (row[0], row[1], row[2], row[3], row[4], row[5], 0)
-        for row in rows.filter(in_days)
+        for row in rows.filter(in_days("day", days))
         .values("user_id", "day")
         .annotate(
             on_time=Sum("on_time"),
@@ -218,10 +194,9 @@ def _rollup_counts(viewer: User, filters: ReportFilter, days: list[tuple]) -> li
 def _live_counts(plans, ranges: list[tuple], grace: datetime.timedelta) -> list[Counts]:
     if not ranges:
         return []
-    in_ranges = Q()
-    for start, end in ranges:
-        in_ranges |= Q(due_at__gte=start, due_at__lt=end)
-    results = PlanStepResult.objects.filter(in_ranges, plan__in=plans.values("pk")).order_by()
+    results = PlanStepResult.objects.filter(
+        in_ranges("due_at", ranges), plan__in=plans.values("pk")
+    ).order_by()
     return [
         (
             row["r_user"],
@@ -250,19 +225,6 @@ def _overdue_counts(plans, filters: ReportFilter, before: datetime.datetime) -> 
         .annotate(n=Count("pk"))
         .values_list("user_id", "day", "n")
     ]
-
-
-def _at_midnight(day: datetime.date) -> datetime.datetime:
-    return datetime.datetime.combine(day, datetime.time(), tzinfo=UTC)
-
-
-def _midnight_on_or_before(moment: datetime.datetime) -> datetime.datetime:
-    return _at_midnight(moment.astimezone(UTC).date())
-
-
-def _midnight_on_or_after(moment: datetime.datetime) -> datetime.datetime:
-    midnight = _midnight_on_or_before(moment)
-    return midnight if midnight == moment else midnight + ONE_DAY
 
 
 def _adherence_row(key, name: str, counts: dict[str, float]) -> AdherenceRow:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Callable
 
 from django.conf import settings
+from django.db import models
 from django.db.models import Case, CharField, F, Q, QuerySet, UUIDField, Value, When
 
 from cadence.accounts.models import User
@@ -32,6 +34,13 @@ NO_TEAM = "No team"
 OUTCOME_EXIT_REASONS = {"Replied": ExitReason.REPLIED, "Meeting Booked": ExitReason.MEETING_BOOKED}
 RESPONSE_REASONS = (ExitReason.REPLIED, ExitReason.MEETING_BOOKED)
 EXIT_KEYS = ("finished", "opted_out", "bounced", "aborted")
+
+UTC = datetime.UTC
+ONE_DAY = datetime.timedelta(days=1)
+#: A rollup refresh recounts the days of rows written since shortly before the previous refresh
+#: started, so a row whose transaction committed while that refresh ran is not missed; reports
+#: count those days live.
+REFRESH_OVERLAP = datetime.timedelta(minutes=10)
 
 # How a plan's strategy is grouped: by template, or all custom plans together, or none.
 _TEMPLATE, _CUSTOM, _NONE = "template", "custom", "none"
@@ -77,6 +86,19 @@ def scoped_plans(*, viewer: User, filters: ReportFilter) -> QuerySet[LeadContact
     return plans.order_by()
 
 
+def scoped_rollup(model: type[models.Model], *, viewer: User, filters: ReportFilter) -> QuerySet:
+    """A rollup's rows the viewer may see, narrowed by the filter (rollups keep the plan's user
+    and strategy, so the same rules apply as to plans)."""
+    rows = model.objects.filter(scope_by_user(viewer, field="user"))
+    if filters.team_id:
+        rows = rows.filter(user__team_id=filters.team_id)
+    if filters.user_id:
+        rows = rows.filter(user_id=filters.user_id)
+    if filters.strategy_id:
+        rows = rows.filter(strategy_id=filters.strategy_id)
+    return rows.order_by()
+
+
 def cohort(*, viewer: User, filters: ReportFilter) -> QuerySet[LeadContactPlan]:
     """The plans that started (``plan_start_date``) in the period."""
     check_period(filters)
@@ -113,3 +135,70 @@ def strategy_names(ids) -> dict[uuid.UUID, str]:
     if not ids:
         return {}
     return dict(ContactStrategy.objects.filter(pk__in=ids).values_list("pk", "name"))
+
+
+# --- Reading a rollup beside live counts ------------------------------------------------------
+
+DayRange = tuple[datetime.date, datetime.date]  # first and last day, both included
+
+
+def split_period(
+    filters: ReportFilter,
+    refreshed_at: datetime.datetime,
+    touched: Callable[[datetime.datetime, datetime.datetime, datetime.datetime], list],
+) -> tuple[list[DayRange], list[tuple[datetime.datetime, datetime.datetime]]]:
+    """The period as runs of whole UTC days a rollup refreshed at ``refreshed_at`` can answer,
+    and the time ranges to count live: the partial days at either end, and the whole days
+    ``touched(since, first, last)`` names as changed since shortly before that refresh."""
+    first = at_midnight(filters.start.astimezone(UTC).date())
+    if first != filters.start:
+        first += ONE_DAY
+    last = at_midnight(filters.end.astimezone(UTC).date())
+    if first >= last:
+        return [], [(filters.start, filters.end)]
+    live = [(filters.start, first), (last, filters.end)]
+    dirty = sorted(set(touched(refreshed_at - REFRESH_OVERLAP, first, last)))
+    whole = []
+    day = first.date()
+    for stale in [*dirty, last.date()]:
+        if day < stale:
+            whole.append((day, stale - ONE_DAY))
+        day = stale + ONE_DAY
+    live += [(at_midnight(day), at_midnight(day) + ONE_DAY) for day in dirty]
+    return whole, [(a, b) for a, b in live if a < b]
+
+
+def day_runs(days: list[datetime.date]) -> list[DayRange]:
+    """Sorted days as runs of consecutive days."""
+    runs: list[list[datetime.date]] = []
+    for day in sorted(days):
+        if runs and runs[-1][1] + ONE_DAY == day:
+            runs[-1][1] = day
+        else:
+            runs.append([day, day])
+    return [(first, last) for first, last in runs]
+
+
+def in_days(field: str, runs: list[DayRange]) -> Q:
+    """``field`` (a date) within the runs."""
+    condition = Q()
+    for first, last in runs:
+        condition |= Q(**{f"{field}__gte": first, f"{field}__lte": last})
+    return condition
+
+
+def in_ranges(field: str, ranges) -> Q:
+    """``field`` (a moment) within any of the ``[start, end)`` ranges."""
+    condition = Q()
+    for start, end in ranges:
+        condition |= Q(**{f"{field}__gte": start, f"{field}__lt": end})
+    return condition
+
+
+def day_ranges(runs: list[DayRange]) -> list[tuple[datetime.datetime, datetime.datetime]]:
+    """Runs of days as ``[start, end)`` ranges of moments."""
+    return [(at_midnight(first), at_midnight(last) + ONE_DAY) for first, last in runs]
+
+
+def at_midnight(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(), tzinfo=UTC)

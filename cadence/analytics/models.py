@@ -31,6 +31,29 @@ class AdherenceDay(models.Model):
         return f"{self.day} {self.user_id}: {self.on_time} on time, {self.late} late"
 
 
+class EmailDay(models.Model):
+    """The automated emails sent (or handed off, for uncertain ones) on one UTC day, for one
+    plan user, strategy and step, by what became of them. Strategy and step are kept as IDs;
+    the report groups them as they are when it runs (template or custom, the step's number)."""
+
+    day = models.DateField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    strategy_id = models.UUIDField(null=True, blank=True)
+    step_id = models.UUIDField(null=True, blank=True)
+    sent = models.PositiveIntegerField(default=0)
+    replied = models.PositiveIntegerField(default=0)
+    bounced = models.PositiveIntegerField(default=0)
+    opted_out = models.PositiveIntegerField(default=0)
+    uncertain = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "analytics_email_days"
+        indexes = [models.Index(fields=["day"], name="email_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.user_id}: {self.sent} sent, {self.replied} replied"
+
+
 class RollupState(models.Model):
     """When a rollup was last refreshed, and at which settings; one row per rollup."""
 

@@ -51,7 +51,7 @@ from cadence.accounts.choices import Role
 from cadence.accounts.models import Team, User
 from cadence.activities.choices import ActivityType, Direction, Outcome
 from cadence.activities.models import Activity
-from cadence.analytics.models import AdherenceDay, RollupState
+from cadence.analytics.models import AdherenceDay, EmailDay, RollupState
 from cadence.crm.choices import CompanySize, EmailStatus
 from cadence.crm.models import Company, Contact
 from cadence.messaging.choices import InboundKind, InboundStatus, OutboundStatus
@@ -907,6 +907,7 @@ def org_clear(*, progress: Callable[[str], None] | None = None) -> dict[str, int
         # The rollups counted the generated history: drop them; reports count live until
         # the next refresh rebuilds them.
         AdherenceDay.objects.all().delete()
+        EmailDay.objects.all().delete()
         RollupState.objects.all().delete()
         strategies = ContactStrategy.objects.filter(created_by__in=users)
         StrategyStep.objects.filter(strategy__in=strategies).delete()

@@ -88,6 +88,9 @@ class OutboundMessage(TimestampedModel):
         db_table = "outbound_messages"
         ordering = ["-created_at", "-outbound_message_id"]
         indexes = [
+            # The email report's rollup recounts the days of emails changed since its last
+            # refresh.
+            models.Index(fields=["updated_at"], name="outbound_updated_idx"),
             # The send queue: small, whatever the history holds.
             models.Index(
                 fields=["send_after"],
@@ -264,6 +267,9 @@ class InboundMessage(TimestampedModel):
                 name="inbound_message_id_idx",
                 condition=~models.Q(message_id=""),
             ),
+            # The email report's rollup recounts the days of emails whose replies, bounces or
+            # complaints arrived since its last refresh.
+            models.Index(fields=["updated_at"], name="inbound_updated_idx"),
         ]
 
     def __str__(self) -> str:

@@ -30,7 +30,7 @@ from cadence.accounts.models import Team, User
 from cadence.accounts.services import user_create
 from cadence.activities.choices import ActivityType, ReminderStatus
 from cadence.activities.models import Activity, Reminder
-from cadence.analytics.rollups import adherence_rollup_refresh
+from cadence.analytics.rollups import rollups_refresh
 from cadence.core.errors import CadenceError
 from cadence.crm.choices import CompanySize, EmailStatus
 from cadence.crm.models import Company, Contact
@@ -145,7 +145,7 @@ class _Builder:
         # hundred activities are too little evidence for any finding.
         analysis = history_analyze()
         # Written in bulk too: the analytics rollups start from this history, not from before it.
-        rollup = adherence_rollup_refresh(rebuild=True)
+        rollups = rollups_refresh(rebuild=True)
 
         summary = DemoSummary(
             usernames=tuple(users),
@@ -162,7 +162,8 @@ class _Builder:
         )
         self._log_summary(summary, contacts, all_strategies, history, reminders)
         self.log(f"History analysis: {analysis.summary}")
-        self.log(str(rollup))
+        for rollup in rollups:
+            self.log(str(rollup))
         return summary
 
     def _log_summary(self, summary, contacts, strategies, history: PlanHistory, reminders):

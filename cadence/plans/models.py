@@ -91,6 +91,9 @@ class LeadContactPlan(TimestampedModel):
             # alone, without reading a row per plan.
             models.Index(fields=["strategy", "status"], name="plan_strategy_status_idx"),
             models.Index(fields=["next_step_due_date"], name="plan_next_due_idx"),
+            # The email report's rollup recounts the days of the emails of plans that moved
+            # (a step done, an exit) since its last refresh.
+            models.Index(fields=["updated_at"], name="plan_updated_idx"),
             # "Due plans of user U", and the scheduler's "due plans" scan, touch only plans that
             # are running, so the partial index stays small however many plans have finished.
             models.Index(

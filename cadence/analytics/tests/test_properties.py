@@ -22,10 +22,11 @@ from hypothesis import strategies as st
 from cadence.accounts.choices import Role
 from cadence.accounts.tests.factories import TeamFactory, UserFactory
 from cadence.analytics import reports
-from cadence.analytics.rollups import adherence_rollup_refresh
+from cadence.analytics.rollups import adherence_rollup_refresh, email_rollup_refresh
 from cadence.analytics.tests import history
 from cadence.analytics.types import ReportFilter
-from cadence.plans.models import PlanStepResult
+from cadence.messaging.models import InboundMessage, OutboundMessage
+from cadence.plans.models import LeadContactPlan, PlanStepResult
 
 BASE = datetime.datetime(2024, 12, 20, tzinfo=datetime.UTC)
 PERIOD = (
@@ -486,13 +487,37 @@ def test_adherence_matches_brute_force(world, specs, q, grace, rollup, trim):
     check()
 
 
+def age_everything() -> None:
+    """Date every row an email's outcome depends on well before any rollup refresh."""
+    long_ago = datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
+    for model in (PlanStepResult, LeadContactPlan, OutboundMessage, InboundMessage):
+        model.objects.update(updated_at=long_ago)
+
+
 @EXAMPLES
-@given(specs=st.lists(plan_spec, min_size=1, max_size=10), q=query_spec)
-def test_email_outcomes_match_brute_force(world, specs, q):
+@given(
+    specs=st.lists(plan_spec, min_size=1, max_size=10),
+    q=query_spec,
+    rollup=st.sampled_from(["none", "all", "half"]),
+    trim=st.tuples(st.sampled_from([0, 0, 7, 30]), st.sampled_from([0, 0, 5, 49])),
+)
+def test_email_outcomes_match_brute_force(world, specs, q, rollup, trim):
     @rolled_back
     def check():
-        rows = build(world, specs)
+        if rollup == "none":
+            rows = build(world, specs)
+        else:
+            half = len(specs) // 2 if rollup == "half" else len(specs)
+            rows = build(world, specs[:half])
+            age_everything()
+            assert email_rollup_refresh().rebuilt
+            rows += build(world, specs[half:])
         viewer, filters = query(world, q)
+        filters = dataclasses.replace(
+            filters,
+            start=filters.start + datetime.timedelta(hours=trim[0]),
+            end=filters.end - datetime.timedelta(hours=trim[1]),
+        )
         report = reports.email_outcomes(viewer=viewer, filters=filters)
         expected: dict = defaultdict(Counter)
         for row in rows:

@@ -1,5 +1,6 @@
-"""The adherence rollup: what a refresh recounts, and that the report reads the same figures
-from it as it counts live (the Hypothesis test in ``test_properties`` covers random histories)."""
+"""The adherence and email rollups: what a refresh recounts, and that the reports read the same
+figures from them as they count live (the Hypothesis tests in ``test_properties`` cover random
+histories)."""
 
 import datetime
 
@@ -9,13 +10,14 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from cadence.analytics import reports
-from cadence.analytics.models import AdherenceDay, RollupState
-from cadence.analytics.rollups import adherence_rollup_refresh
+from cadence.analytics.models import AdherenceDay, EmailDay, RollupState
+from cadence.analytics.rollups import adherence_rollup_refresh, email_rollup_refresh
 from cadence.analytics.tasks import refresh_rollups_task
-from cadence.analytics.tests.history import at, plan, result, steps, strategy
+from cadence.analytics.tests.history import at, email, inbound, plan, result, steps, strategy
 from cadence.analytics.types import ReportFilter
+from cadence.messaging.models import InboundMessage, OutboundMessage
 from cadence.plans import services as plan_services
-from cadence.plans.models import PlanStepResult
+from cadence.plans.models import LeadContactPlan, PlanStepResult
 from config.celery import app
 
 PERIOD = ReportFilter(start=at(1), end=at(20))
@@ -186,3 +188,93 @@ def test_beat_refreshes_every_ten_minutes_and_rebuilds_nightly():
     assert isinstance(nightly["schedule"], crontab) and nightly["kwargs"] == {"rebuild": True}
     app.loader.import_default_modules()
     assert app.tasks["analytics.refresh_rollups"].run is refresh_rollups_task.run
+
+
+# --- Email outcomes ----------------------------------------------------------------------------
+
+
+def outcomes(viewer, filters=PERIOD):
+    return {
+        (r.strategy_name, r.step_number): (r.sent, r.replied, r.bounced, r.opted_out, r.uncertain)
+        for r in reports.email_outcomes(viewer=viewer, filters=filters)
+    }
+
+
+def live_outcomes(viewer, filters=PERIOD):
+    saved = list(RollupState.objects.all())
+    RollupState.objects.all().delete()
+    try:
+        return outcomes(viewer, filters)
+    finally:
+        RollupState.objects.bulk_create(saved)
+
+
+def age_everything():
+    for model in (PlanStepResult, LeadContactPlan, OutboundMessage, InboundMessage):
+        model.objects.update(updated_at=LONG_AGO)
+
+
+@pytest.fixture
+def emails(rep):
+    made = strategy("Mailer", "Email", "Email", owner=rep)
+    s1, s2 = steps(made)
+    first = plan(rep, made, at(1), status="In Progress")
+    result(first, s1, "completed", at(2))
+    one = email(first, s1, "sent", sent_at=at(2))
+    second = plan(rep, made, at(1), status="In Progress")
+    result(second, s1, "completed", at(3))
+    email(second, s1, "sent", sent_at=at(3))
+    email(second, s2, "uncertain", handoff_at=at(5))
+    age_everything()
+    return made, first, one
+
+
+@pytest.mark.django_db
+def test_the_email_rollup_counts_each_day_user_strategy_and_step(emails, admin_user):
+    summary = email_rollup_refresh()
+    assert summary.rebuilt and summary.rows == 3
+    assert {(r.day.day, r.sent, r.uncertain) for r in EmailDay.objects.all()} == {
+        (2, 1, 0),
+        (3, 1, 0),
+        (5, 0, 1),
+    }
+    assert outcomes(admin_user) == live_outcomes(admin_user)
+    assert outcomes(admin_user) == {("Mailer", 1): (2, 0, 0, 0, 0), ("Mailer", 2): (0, 0, 0, 0, 1)}
+
+
+@pytest.mark.django_db
+def test_a_reply_or_an_exit_after_the_refresh_is_counted_at_once(emails, admin_user):
+    """Outcomes change after the email was sent: the report sees them before the next refresh
+    (the email's day is counted live), and the refresh then recounts that day."""
+    _, first, one = emails
+    email_rollup_refresh()
+    inbound(one, "reply")
+    assert outcomes(admin_user)[("Mailer", 1)] == (2, 1, 0, 0, 0)
+    first.status, first.exit_reason = "Aborted", "bounced"
+    first.save()
+    assert outcomes(admin_user)[("Mailer", 1)] == (2, 1, 1, 0, 0)
+    summary = email_rollup_refresh()
+    assert (summary.rebuilt, summary.days) == (False, 1)
+    age_everything()
+    assert outcomes(admin_user) == live_outcomes(admin_user)
+    assert outcomes(admin_user)[("Mailer", 1)] == (2, 1, 1, 0, 0)
+
+
+@pytest.mark.django_db
+def test_strategies_and_steps_are_grouped_as_they_are_now(emails, admin_user):
+    """The rollup keeps IDs: a template made private, or a step renumbered, shows as it is
+    when the report runs, without a refresh."""
+    made, _, _ = emails
+    email_rollup_refresh()
+    made.steps.filter(step_number=2).update(step_number=3)
+    assert ("Mailer", 3) in outcomes(admin_user)
+    made.is_template = False
+    made.save()
+    assert set(outcomes(admin_user)) == {("Custom plans", 1), ("Custom plans", 3)}
+    assert outcomes(admin_user) == live_outcomes(admin_user)
+
+
+@pytest.mark.django_db
+def test_the_task_refreshes_both_rollups(emails):
+    summary = refresh_rollups_task()
+    assert "Adherence rollup rebuilt" in summary and "Email rollup rebuilt: 3 rows" in summary

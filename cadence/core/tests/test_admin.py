@@ -12,7 +12,7 @@ from cadence.accounts.models import Team, User
 from cadence.accounts.tests.factories import TeamFactory
 from cadence.activities.models import Activity, Reminder
 from cadence.activities.tests.factories import ActivityFactory, ReminderFactory
-from cadence.analytics.models import AdherenceDay, RollupState
+from cadence.analytics.models import AdherenceDay, EmailDay, RollupState
 from cadence.crm.models import Company, Contact
 from cadence.crm.tests.factories import CompanyFactory, ContactFactory
 from cadence.messaging.models import (
@@ -63,6 +63,7 @@ READ_ONLY_MODELS = [
     AnalysisRun,
     Finding,
     AdherenceDay,
+    EmailDay,
     RollupState,
 ]
 
@@ -105,6 +106,9 @@ def one_of_each():
         Finding: finding,
         AdherenceDay: AdherenceDay.objects.create(
             day=timezone.now().date(), user=plan.user, strategy_id=step.strategy_id, on_time=1
+        ),
+        EmailDay: EmailDay.objects.create(
+            day=timezone.now().date(), user=plan.user, strategy_id=step.strategy_id, sent=1
         ),
         RollupState: RollupState.objects.create(name="adherence", refreshed_at=timezone.now()),
         Team: plan.user.team,

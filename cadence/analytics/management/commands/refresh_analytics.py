@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from cadence.analytics.rollups import adherence_rollup_refresh
+from cadence.analytics.rollups import ROLLUPS, rollups_refresh
 
 
 class Command(BaseCommand):
@@ -19,5 +19,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, rebuild: bool = False, **options) -> None:
-        self.stdout.write("Refreshing the adherence rollup...")
-        self.stdout.write(str(adherence_rollup_refresh(rebuild=rebuild)))
+        names = ", ".join(rollup.name for rollup in ROLLUPS)
+        self.stdout.write(f"Refreshing the rollups ({names})...")
+        for summary in rollups_refresh(rebuild=rebuild):
+            self.stdout.write(str(summary))
