@@ -65,7 +65,8 @@ Email outcomes
     ``uncertain`` count statuses; among sent emails, ``replied`` counts those with an inbound
     reply linked to them, or whose plan ended ``replied``/``meeting_booked`` while the email's
     step was its latest completed step; ``bounced`` (a linked bounce, or exit ``bounced``) and
-    ``opted_out`` (a linked complaint, or exit ``opted_out``) likewise.
+    ``opted_out`` (a linked complaint, or exit ``opted_out``) likewise. Whole days come from
+    the daily rollup where it is current, grouped by strategy and step as they are now.
 """
 
 from __future__ import annotations
