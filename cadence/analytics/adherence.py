@@ -9,7 +9,7 @@ from collections import defaultdict
 from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce, TruncDate, TruncWeek
+from django.db.models.functions import Coalesce, TruncDate
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 from django.utils import timezone
 
@@ -181,7 +181,7 @@ def _rollup_counts(viewer: User, filters: ReportFilter, days: list[tuple]) -> li
         # Summed per week (its Monday), not per day: the caller folds days into weeks anyway,
         # and a year of (user, day) rows is tens of thousands of rows to convert in Python.
         for row in rows.filter(in_days("day", days))
-        .annotate(week=TruncWeek("day"))
+        .annotate(week=rawsql.WeekStart("day"))
         .values("user_id", "week")
         .annotate(
             on_time=Sum("on_time"),
