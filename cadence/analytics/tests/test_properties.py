@@ -394,9 +394,38 @@ def test_step_funnel_matches_brute_force(world, specs, q, grace):
     check()
 
 
-def age_results() -> None:
-    """Date every result's last write well before any rollup refresh."""
-    PlanStepResult.objects.update(updated_at=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC))
+def age_everything() -> None:
+    """Date every row a report's rollup depends on well before any rollup refresh."""
+    long_ago = datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
+    for model in (PlanStepResult, LeadContactPlan, OutboundMessage, InboundMessage):
+        model.objects.update(updated_at=long_ago)
+
+
+#: Live only; the rollup built after everything was written; or built halfway, so the second
+#: half's days are counted live beside the rollup's.
+rollup_spec = st.sampled_from(["none", "all", "half"])
+#: Hours cut off the period at each end: partial first and last days.
+trim_spec = st.tuples(st.sampled_from([0, 0, 7, 30]), st.sampled_from([0, 0, 5, 49]))
+
+
+def build_around_rollup(world: World, specs: list[dict], rollup: str, refresh) -> list[Row]:
+    """Build the history, refreshing the rollup (``refresh``) after all of it, after half of
+    it, or not at all."""
+    if rollup == "none":
+        return build(world, specs)
+    half = len(specs) // 2 if rollup == "half" else len(specs)
+    rows = build(world, specs[:half])
+    age_everything()
+    assert refresh().rebuilt
+    return rows + build(world, specs[half:])
+
+
+def trimmed(filters: ReportFilter, trim: tuple[int, int]) -> ReportFilter:
+    return dataclasses.replace(
+        filters,
+        start=filters.start + datetime.timedelta(hours=trim[0]),
+        end=filters.end - datetime.timedelta(hours=trim[1]),
+    )
 
 
 @EXAMPLES
@@ -404,30 +433,16 @@ def age_results() -> None:
     specs=st.lists(plan_spec, min_size=1, max_size=10),
     q=query_spec,
     grace=st.sampled_from([0, 24, 100]),
-    # Live only; the rollup built after everything was written; or built halfway, so the
-    # second half's days are counted live beside the rollup's.
-    rollup=st.sampled_from(["none", "all", "half"]),
-    # Hours cut off the period at each end: partial first and last days.
-    trim=st.tuples(st.sampled_from([0, 0, 7, 30]), st.sampled_from([0, 0, 5, 49])),
+    rollup=rollup_spec,
+    trim=trim_spec,
 )
 def test_adherence_matches_brute_force(world, specs, q, grace, rollup, trim):
     @rolled_back
     def check():
         with override_settings(CADENCE_ADHERENCE_GRACE_HOURS=grace):
-            if rollup == "none":
-                rows = build(world, specs)
-            else:
-                half = len(specs) // 2 if rollup == "half" else len(specs)
-                rows = build(world, specs[:half])
-                age_results()
-                assert adherence_rollup_refresh().rebuilt
-                rows += build(world, specs[half:])
+            rows = build_around_rollup(world, specs, rollup, adherence_rollup_refresh)
         viewer, filters = query(world, q)
-        filters = dataclasses.replace(
-            filters,
-            start=filters.start + datetime.timedelta(hours=trim[0]),
-            end=filters.end - datetime.timedelta(hours=trim[1]),
-        )
+        filters = trimmed(filters, trim)
         report = reports.adherence(viewer=viewer, filters=filters, grace_hours=grace, now=NOW)
         grace_delta = datetime.timedelta(hours=grace)
         per_user: dict = defaultdict(lambda: defaultdict(float))
@@ -487,37 +502,19 @@ def test_adherence_matches_brute_force(world, specs, q, grace, rollup, trim):
     check()
 
 
-def age_everything() -> None:
-    """Date every row an email's outcome depends on well before any rollup refresh."""
-    long_ago = datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
-    for model in (PlanStepResult, LeadContactPlan, OutboundMessage, InboundMessage):
-        model.objects.update(updated_at=long_ago)
-
-
 @EXAMPLES
 @given(
     specs=st.lists(plan_spec, min_size=1, max_size=10),
     q=query_spec,
-    rollup=st.sampled_from(["none", "all", "half"]),
-    trim=st.tuples(st.sampled_from([0, 0, 7, 30]), st.sampled_from([0, 0, 5, 49])),
+    rollup=rollup_spec,
+    trim=trim_spec,
 )
 def test_email_outcomes_match_brute_force(world, specs, q, rollup, trim):
     @rolled_back
     def check():
-        if rollup == "none":
-            rows = build(world, specs)
-        else:
-            half = len(specs) // 2 if rollup == "half" else len(specs)
-            rows = build(world, specs[:half])
-            age_everything()
-            assert email_rollup_refresh().rebuilt
-            rows += build(world, specs[half:])
+        rows = build_around_rollup(world, specs, rollup, email_rollup_refresh)
         viewer, filters = query(world, q)
-        filters = dataclasses.replace(
-            filters,
-            start=filters.start + datetime.timedelta(hours=trim[0]),
-            end=filters.end - datetime.timedelta(hours=trim[1]),
-        )
+        filters = trimmed(filters, trim)
         report = reports.email_outcomes(viewer=viewer, filters=filters)
         expected: dict = defaultdict(Counter)
         for row in rows:
