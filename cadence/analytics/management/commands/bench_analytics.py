@@ -3,7 +3,6 @@ history of N plans and about K activities per plan (``docs/benchmarks.md``)."""
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import datetime
 import importlib
@@ -24,6 +23,7 @@ from cadence.accounts.choices import Role
 from cadence.analytics import synthetic
 from cadence.analytics.rollups import rollups_refresh
 from cadence.analytics.types import ReportFilter
+from cadence.core.cli import count, number
 from cadence.strategies.models import ContactStrategy
 
 TARGET_SECONDS = 2.0
@@ -33,23 +33,6 @@ TABLES = (
     "inbound_messages", "contacts", "companies", "contact_strategies", "strategy_steps",
     "users", "teams", "analytics_adherence_days", "analytics_email_days",
 )  # fmt: skip
-
-
-def _count(value: str) -> int:
-    try:
-        number = int(value.replace("_", "").replace(",", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return number
-
-
-def _ratio(value: str) -> float:
-    number = float(value)
-    if number < 0:
-        raise argparse.ArgumentTypeError("must not be negative")
-    return number
 
 
 @dataclass
@@ -82,16 +65,22 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--plans", type=_count, default=1_000_000, help="Plans to generate (default 1000000)."
+            "--plans",
+            type=count,
+            default=1_000_000,
+            help="Plans to generate (default 1000000).",
         )
         parser.add_argument(
             "--activities-per-plan",
-            type=_ratio,
+            type=number(lambda x: x >= 0, "at least 0"),
             default=10,
             help="Activities per plan on average, the plans' own included (default 10).",
         )
         parser.add_argument(
-            "--repeat", type=_count, default=3, help="Runs of each report (default 3)."
+            "--repeat",
+            type=count,
+            default=3,
+            help="Runs of each report (default 3).",
         )
         parser.add_argument("--seed", type=int, default=1, help="The generator's seed.")
         parser.add_argument(

@@ -1,30 +1,11 @@
 """``manage.py bench_scheduler``: time the scheduler's reminder step against raw SQL, and bulk
 assignment, on a dedicated database filled with generated plans (``docs/benchmarks.md``)."""
 
-import argparse
-
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
+from cadence.core.cli import count, number, whole_numbers
 from cadence.ops.bench import SchedulerBench, cleanup, summary
-
-
-def _positive_int(value: str) -> int:
-    number = int(value.replace("_", "").replace(",", ""))
-    if number < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return number
-
-
-def _fraction(value: str) -> float:
-    fraction = float(value)
-    if not 0 < fraction <= 1:
-        raise argparse.ArgumentTypeError("must be in (0, 1]")
-    return fraction
-
-
-def _sizes(value: str) -> list[int]:
-    return [_positive_int(part) for part in value.split(",") if part.strip()]
 
 
 class Command(BaseCommand):
@@ -37,17 +18,20 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--plans", type=_positive_int, required=True, help="Running plans to seed (N)."
+            "--plans",
+            type=count,
+            required=True,
+            help="Running plans to seed (N).",
         )
         parser.add_argument(
             "--due-fraction",
-            type=_fraction,
+            type=number(lambda x: 0 < x <= 1, "above 0 and at most 1"),
             default=0.1,
             help="Fraction of the plans owed a reminder now (default 0.1).",
         )
         parser.add_argument(
             "--assign",
-            type=_positive_int,
+            type=count,
             default=10_000,
             help="Contacts to enroll with strategy_assign (default 10000).",
         )
@@ -56,7 +40,7 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--sizes",
-            type=_sizes,
+            type=whole_numbers(),
             help="Comma-separated plan counts to run the pass at (default: N/10, N/2 and N).",
         )
         parser.add_argument(
@@ -69,7 +53,7 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--repeat",
-            type=_positive_int,
+            type=count,
             default=1,
             help="Time the pass and the raw SQL this many times at each size; report medians.",
         )

@@ -2,52 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
-
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from cadence.core.cli import count, number, whole_number
 from cadence.suggestions import stats
 from cadence.suggestions.analysis import DEFAULT_RESPONSE_DAYS, history_analyze
-
-
-def _positive_int(value: str) -> int:
-    try:
-        number = int(value.replace("_", "").replace(",", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return number
-
-
-def _non_negative_int(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if number < 0:
-        raise argparse.ArgumentTypeError("must not be negative")
-    return number
-
-
-def _fraction(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
-    if not 0 < number < 1:
-        raise argparse.ArgumentTypeError("must be between 0 and 1")
-    return number
-
-
-def _ratio(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
-    if not number > 1:
-        raise argparse.ArgumentTypeError("must be greater than 1")
-    return number
 
 
 class Command(BaseCommand):
@@ -61,27 +20,27 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--min-n",
-            type=_positive_int,
+            type=count,
             default=stats.DEFAULT_MIN_N,
             help=f"Touches a cell and its baseline need to be compared "
             f"(default {stats.DEFAULT_MIN_N}).",
         )
         parser.add_argument(
             "--q",
-            type=_fraction,
+            type=number(lambda x: 0 < x < 1, "between 0 and 1"),
             default=stats.DEFAULT_Q,
             help=f"False discovery rate, Benjamini-Hochberg (default {stats.DEFAULT_Q}).",
         )
         parser.add_argument(
             "--min-ratio",
-            type=_ratio,
+            type=number(lambda x: x > 1, "greater than 1"),
             default=stats.DEFAULT_MIN_RATIO,
             help=f"Smallest ratio of rates worth a finding, its inverse for fewer responses "
             f"(default {stats.DEFAULT_MIN_RATIO}).",
         )
         parser.add_argument(
             "--response-days",
-            type=_non_negative_int,
+            type=whole_number(),
             default=DEFAULT_RESPONSE_DAYS,
             help=f"Days within which an inbound activity answers a touch "
             f"(default {DEFAULT_RESPONSE_DAYS}).",

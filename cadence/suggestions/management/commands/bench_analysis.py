@@ -3,7 +3,6 @@ generated history of N activities, at several sizes (``docs/benchmarks.md``)."""
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import platform
@@ -17,20 +16,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, connection
 
 from cadence.activities.models import Activity
+from cadence.core.cli import whole_numbers
 from cadence.crm.models import Company, Contact
 from cadence.suggestions import history
 from cadence.suggestions.analysis import history_analyze
 from cadence.suggestions.models import AnalysisRun
-
-
-def _sizes(value: str) -> list[int]:
-    try:
-        sizes = [int(part.strip().replace("_", "")) for part in value.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a list of whole numbers") from None
-    if not sizes or min(sizes) < 1:
-        raise argparse.ArgumentTypeError("sizes must be whole numbers of at least 1")
-    return sorted(set(sizes))
 
 
 def _status_kib(key: str) -> int | None:
@@ -89,7 +79,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--sizes",
-            type=_sizes,
+            type=whole_numbers(),
             default=[100_000, 1_000_000],
             help="Comma-separated activity counts (default 100000,1000000).",
         )

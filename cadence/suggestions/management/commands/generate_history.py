@@ -9,27 +9,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from cadence.core.cli import number, whole_number
 from cadence.suggestions import history
-
-
-def _non_negative_int(value: str) -> int:
-    try:
-        number = int(value.replace("_", "").replace(",", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if number < 0:
-        raise argparse.ArgumentTypeError("must not be negative")
-    return number
-
-
-def _rate(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
-    if not 0 <= number <= 1:
-        raise argparse.ArgumentTypeError("must be between 0 and 1")
-    return number
 
 
 def _effect(value: str) -> history.PlantedEffect:
@@ -50,13 +31,13 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1, help="Random seed (default 1).")
         parser.add_argument(
             "--contacts",
-            type=_non_negative_int,
+            type=whole_number(),
             default=history.DEFAULT_CONTACTS,
             help=f"Leads to generate (default {history.DEFAULT_CONTACTS:,}).",
         )
         parser.add_argument(
             "--touches",
-            type=_non_negative_int,
+            type=whole_number(),
             default=history.DEFAULT_TOUCHES,
             help=f"Next touches per lead at most, after the first email "
             f"(default {history.DEFAULT_TOUCHES}).",
@@ -75,7 +56,7 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--base-rate",
-            type=_rate,
+            type=number(lambda x: 0 <= x <= 1, "between 0 and 1"),
             default=history.DEFAULT_BASE_RATE,
             help=f"Response rate of a touch without effects (default {history.DEFAULT_BASE_RATE}).",
         )
