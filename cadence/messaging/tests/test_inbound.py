@@ -2,6 +2,7 @@
 webhooks), matched to what Cadence sent and applied to the plans."""
 
 import datetime
+import email.utils
 import hashlib
 import hmac
 import io
@@ -51,7 +52,7 @@ def _reply(row, *, body="Sounds interesting, let's talk on Tuesday.", headers=""
         f"Message-ID: <reply-{row.pk.hex[:8]}@client.example>\r\n"
         f"In-Reply-To: {row.message_id}\r\n"
         f"References: {row.message_id}\r\n"
-        f"Date: Wed, 25 Nov 2026 10:00:00 +0000\r\n"
+        f"Date: {email.utils.format_datetime(timezone.now())}\r\n"
         f"{headers}"
         "Content-Type: text/plain; charset=utf-8\r\n"
         "\r\n"
@@ -119,11 +120,14 @@ def test_unmatched_mail_is_kept_and_changes_nothing(sent, admin_user, client_for
 
 
 def test_an_out_of_office_reply_pauses_the_plan_until_the_return_date(sent, manager, client_for):
+    # The return date is computed from today: a written calendar date passes once and then the
+    # reply reads as having no return date.
+    back = timezone.now().date() + datetime.timedelta(days=10)
     raw = _reply(
         sent,
         subject="Automatic reply: Quick question",
         headers="Auto-Submitted: auto-replied\r\n",
-        body="I am out of the office and will be back on December 3, 2026.",
+        body=f"I am out of the office and will be back on {back:%B} {back.day}, {back.year}.",
     )
 
     response = _post_raw(client_for(manager), raw)
@@ -131,10 +135,11 @@ def test_an_out_of_office_reply_pauses_the_plan_until_the_return_date(sent, mana
     assert response.json()["kind"] == "auto_reply"
     sent.plan.refresh_from_db()
     assert sent.plan.status == "Paused"
-    assert sent.plan.resume_at == datetime.datetime(2026, 12, 3, 9, 0, tzinfo=datetime.UTC)
+    resume = datetime.datetime.combine(back, datetime.time(9), tzinfo=datetime.UTC)
+    assert sent.plan.resume_at == resume
     assert not Activity.objects.filter(outcome="Replied").exists()
 
-    scheduler_pass(now=datetime.datetime(2026, 12, 3, 9, 1, tzinfo=datetime.UTC))
+    scheduler_pass(now=resume + datetime.timedelta(minutes=1))
 
     sent.plan.refresh_from_db()
     assert (sent.plan.status, sent.plan.resume_at) == ("In Progress", None)
