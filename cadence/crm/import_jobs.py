@@ -22,6 +22,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from cadence.accounts.models import User
+from cadence.core.csv_export import csv_cell_read, csv_writer
 from cadence.core.errors import CadenceError
 from cadence.crm.imports import (
     CHUNK_ROWS,
@@ -106,11 +107,14 @@ class ImportJob:
             return [(number, values) for number, values in json.load(handle)]
 
     def report_rows(self) -> Iterator[dict[str, str]]:
+        """The report's rows for the page, each cell as it was before the CSV writer guarded it
+        against spreadsheet formulas."""
         path = self.path / "report.csv"
         if not path.exists():
             return
         with open(path, encoding="utf-8", newline="") as handle:
-            yield from csv.DictReader(handle)
+            for row in csv.DictReader(handle):
+                yield {key: csv_cell_read(value) for key, value in row.items()}
 
     def save(self) -> None:
         """Write the state whole, through a temporary file, so a crash never leaves half."""
@@ -255,7 +259,9 @@ def _append_report(job: ImportJob, outcomes: list[RowOutcome]) -> None:
     path = job.path / "report.csv"
     new = not path.exists()
     with open(path, "a", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
+        # Names and emails come from the uploaded file: one starting with "=" must not become a
+        # formula in the spreadsheet that opens the downloaded report.
+        writer = csv_writer(handle)
         if new:
             writer.writerow(REPORT_COLUMNS)
         for outcome in outcomes:

@@ -5,7 +5,6 @@ serializes the dataclasses it returns. What the viewer may see is decided by the
 the plans' users; a strategy's funnel is a 404 when the strategy is not visible to the viewer.
 """
 
-import csv
 import io
 
 from django.shortcuts import get_object_or_404
@@ -27,13 +26,15 @@ from cadence.analytics.api.serializers import (
     ReportQuerySerializer,
     StrategyPerformanceSerializer,
 )
+from cadence.core.csv_export import csv_writer
 from cadence.plans.choices import ExitReason
 from cadence.strategies.selectors import strategy_list
 
 
 class CSVRenderer(BaseRenderer):
     """Renders a table (``{"columns": [...], "rows": [[...], ...]}``) as CSV with a header row.
-    Anything else (an error answer) becomes ``field,message`` rows, so a 400 stays readable."""
+    Anything else (an error answer) becomes ``field,message`` rows, so a 400 stays readable.
+    Text that a spreadsheet would run as a formula is neutralised (``cadence.core.csv_export``)."""
 
     media_type = "text/csv"
     format = "csv"
@@ -41,7 +42,7 @@ class CSVRenderer(BaseRenderer):
 
     def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
         out = io.StringIO()
-        writer = csv.writer(out)
+        writer = csv_writer(out)
         if isinstance(data, dict) and set(data) == {"columns", "rows"}:
             writer.writerow(data["columns"])
             for row in data["rows"]:

