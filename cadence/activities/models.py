@@ -66,6 +66,9 @@ class Activity(TimestampedModel):
             models.Index(fields=["occurred_at"], name="activity_occurred_idx"),
             # A lead's history in order: suggestion rules and the history analysis walk it.
             models.Index(fields=["contact", "occurred_at"], name="activity_contact_time_idx"),
+            # What was logged since a moment, whenever it happened: the suggestions' scheduler
+            # step reads activities logged late (back-filled) since its previous pass.
+            models.Index(fields=["created_at"], name="activity_logged_idx"),
             # The analytics' converting activities (default conversion outcomes) without reading
             # the other millions: measured 7.7 s -> 1.2 s on 10,000,000 activities.
             models.Index(

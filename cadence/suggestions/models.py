@@ -51,6 +51,27 @@ class SuggestionRule(TimestampedModel):
         return f"{self.get_kind_display()} ({self.team or 'default'})"
 
 
+class RuleWatermark(TimestampedModel):
+    """How far a time rule's scheduler step has looked: every silence that came due, and every
+    activity logged, up to ``covered_until`` has been considered.
+
+    The next pass starts there, so a scheduler that was down for days catches up on all it
+    missed, and each pass reads only what is new. Moved forward, never back, and only by a
+    step that finished.
+    """
+
+    watermark_id = uuid_primary_key("watermark ID")
+    kind = models.CharField(max_length=30, choices=SuggestionKind.choices, unique=True)
+    covered_until = models.DateTimeField()
+
+    class Meta:
+        db_table = "suggestion_rule_watermarks"
+        ordering = ["kind"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} covered until {self.covered_until:%Y-%m-%d %H:%M}"
+
+
 class AnalysisRun(TimestampedModel):
     """One pass of the history analysis: what it read, how many comparisons it made, and how
     many findings survived the false-discovery control. The newest finished run is current."""

@@ -27,16 +27,25 @@ from cadence.plans.choices import ACTIVE_STATUSES, RUNNING_STATUSES, ExitReason,
 from cadence.plans.models import LeadContactPlan
 from cadence.suggestions import rules
 from cadence.suggestions.choices import RunStatus, SuggestionKind, SuggestionStatus
-from cadence.suggestions.models import AnalysisRun, Finding, Suggestion, SuggestionRule
+from cadence.suggestions.models import (
+    AnalysisRun,
+    Finding,
+    RuleWatermark,
+    Suggestion,
+    SuggestionRule,
+)
 from cadence.suggestions.profiles import bucket_days, size_band
 
-#: How far back the pass looks for silences, past each rule's threshold. The pass runs every
-#: minute, so a day covers a scheduler that was down for hours, while each pass reads only a
-#: day of emails however long the history is, and years of history never flood anyone.
-CATCH_UP = datetime.timedelta(days=1)
 #: An open suggestion this long past its due date is stale advice: it is withdrawn, so lists
-#: show what is still worth doing.
+#: show what is still worth doing; and a time rule does not make one that would already be
+#: this old (after a long outage, or for an email logged weeks late). It also bounds the very
+#: first pass, which has no watermark to start from.
 EXPIRE_AFTER = datetime.timedelta(days=14)
+#: How far before its watermark a pass looks again for activities logged late. An activity is
+#: stamped (``created_at``) when its row is built but seen only when its transaction commits,
+#: which for an import can be minutes later, after a pass has moved past the stamp. Reading
+#: again what was already considered costs little: what has a suggestion is skipped.
+LOGGED_OVERLAP = datetime.timedelta(hours=1)
 #: How far in the past a chosen due time may lie (a form filled in a minute ago) before it is
 #: refused rather than making a task that is overdue the moment it exists.
 PAST_LEEWAY = datetime.timedelta(minutes=5)
@@ -371,23 +380,56 @@ def suggestions_replay(*, activities: Iterable[Activity], now: datetime.datetime
     return made + suggestions_generate_due(now=now)
 
 
-def _email_no_reply_due(now: datetime.datetime, settings_for) -> list[rules.Proposal]:
-    kind = rules.KINDS[SuggestionKind.EMAIL_NO_REPLY]
-    later = Activity.objects.filter(
-        contact_id=OuterRef("contact_id"), occurred_at__gt=OuterRef("occurred_at")
+def _covered_until(kind: str) -> datetime.datetime | None:
+    """Where the kind's previous finished pass stopped (``None`` before the first)."""
+    return RuleWatermark.objects.filter(kind=kind).values_list("covered_until", flat=True).first()
+
+
+def _advance_watermark(kind: str, now: datetime.datetime) -> None:
+    """Record that the kind's pass covered everything up to ``now``. Forward only: a pass that
+    started earlier and finishes later (a slow worker, a skewed clock) leaves a later mark."""
+    RuleWatermark.objects.bulk_create(
+        [RuleWatermark(kind=kind, covered_until=now)], ignore_conflicts=True
     )
+    RuleWatermark.objects.filter(kind=kind, covered_until__lt=now).update(
+        covered_until=now, updated_at=timezone.now()
+    )
+
+
+def _email_no_reply_due(
+    now: datetime.datetime, settings_for, since: datetime.datetime
+) -> list[rules.Proposal]:
+    """Emails with no reply whose silence came due (sent + the team's days) after ``since``, the
+    previous pass, or that were logged since then however long ago they were sent; in both
+    cases due at most ``EXPIRE_AFTER`` ago."""
+    kind = rules.KINDS[SuggestionKind.EMAIL_NO_REPLY]
     thresholds = settings_for(kind.kind)
     if not thresholds:
         return []
-    longest, shortest = max(thresholds.values()), min(thresholds.values())
+    oldest_due = max(since, now - EXPIRE_AFTER)
+    logged_since = since - LOGGED_OVERLAP
+    days_set = {datetime.timedelta(days=days) for days in thresholds.values()}
+    shortest = min(days_set)
+    # One range of send times per threshold in use (a handful): each reads the index on
+    # occurred_at. The emails logged during the window read the index on created_at; their
+    # send time is bounded on one side only, so that SQLite, which rates a range closed on
+    # both sides as the narrower, picks that index; the expiry is checked below.
+    came_due = Q()
+    for days in days_set:
+        came_due |= Q(occurred_at__gt=oldest_due - days, occurred_at__lte=now - days)
+    logged_late = Q(
+        created_at__gt=logged_since, created_at__lte=now, occurred_at__lte=now - shortest
+    )
+    later = Activity.objects.filter(
+        contact_id=OuterRef("contact_id"), occurred_at__gt=OuterRef("occurred_at")
+    )
     emails = (
         Activity.objects.filter(
+            came_due | logged_late,
             activity_type=ActivityType.EMAIL,
             direction=Direction.OUTBOUND,
             contact__isnull=False,
             contact__opted_out=False,
-            occurred_at__gt=now - datetime.timedelta(days=longest) - CATCH_UP,
-            occurred_at__lte=now - datetime.timedelta(days=shortest),
         )
         .exclude(contact__email_status=EmailStatus.BOUNCED)
         .exclude(outcome__in=[*rules.STOP_OUTCOMES, *rules.RESPONSE_OUTCOMES])
@@ -411,7 +453,14 @@ def _email_no_reply_due(now: datetime.datetime, settings_for) -> list[rules.Prop
     proposals = []
     for email in emails:
         days = thresholds.get(email.user.team_id)
-        if days is None or email.occurred_at > now - datetime.timedelta(days=days):
+        if days is None:
+            continue
+        due = email.occurred_at + datetime.timedelta(days=days)
+        # The query's ranges are those of every team's threshold; this is the email's own.
+        if not now - EXPIRE_AFTER <= due <= now:
+            continue
+        if due <= since and email.created_at <= logged_since:
+            # Came due and was logged before the previous pass, which considered it.
             continue
         if email.contact_id in calls_planned:
             # The plan already asks for a call next.
@@ -422,7 +471,7 @@ def _email_no_reply_due(now: datetime.datetime, settings_for) -> list[rules.Prop
             kind.proposal(
                 email,
                 activity_type=ActivityType.CALL,
-                due_at=email.occurred_at + datetime.timedelta(days=days),
+                due_at=due,
                 title=f"Call {name}",
                 reason=(
                     f"No reply logged {rules._plural(days, 'day')} after your email{subject} "
@@ -543,7 +592,11 @@ def _withdraw_expired(now: datetime.datetime) -> int:
 def suggestions_generate_due(*, now: datetime.datetime | None = None) -> int:
     """The scheduler pass's step: make the suggestions of the time rules (silences), withdraw
     the ones overtaken by events that log no activity and the ones long past their date.
-    Returns how many were made."""
+    Returns how many were made.
+
+    Each pass covers everything since the previous finished one (its watermark, however long
+    ago), so a scheduler that was down, or an email logged days after it was sent, still gets
+    its suggestion, unless it would be older than ``EXPIRE_AFTER``."""
     now = now or timezone.now()
     teams = set(User.objects.filter(is_active=True).values_list("team_id", flat=True).distinct())
     teams.add(None)
@@ -559,7 +612,16 @@ def suggestions_generate_due(*, now: datetime.datetime | None = None) -> int:
     _withdraw_resumed(now)
     _withdraw_expired(now)
     _withdraw_stopped(now)
-    made = _create(_email_no_reply_due(now, settings_for))
+    email_kind = SuggestionKind.EMAIL_NO_REPLY
+    # From the previous finished pass, however long ago (bounded by the expiry inside); the
+    # first pass ever starts an expiry back. Not past ``now``: a pass may start "earlier" than
+    # the mark a faster worker, or one with a clock ahead, has left.
+    since = min(_covered_until(email_kind) or now - EXPIRE_AFTER, now)
+    made = _create(_email_no_reply_due(now, settings_for, since))
+    _advance_watermark(email_kind, now)
+    # Paused plans need no watermark: the rule reads their current state (paused, and quiet for
+    # the set days, late-logged touches included), so the next pass after an outage finds
+    # every one that went quiet meanwhile.
     made += _create(_paused_stale_due(now, settings_for))
     return made
 

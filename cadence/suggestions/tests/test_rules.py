@@ -28,7 +28,7 @@ from cadence.suggestions.services import (
 
 pytestmark = pytest.mark.django_db
 NOW = timezone.now()
-#: An email this old has waited past the default three days, within the pass's catch-up day.
+#: An email this old has waited past the default three days (due half a day ago).
 DAYS_3_5 = datetime.timedelta(days=3, hours=12)
 
 
