@@ -36,6 +36,7 @@ from cadence.activities.models import Reminder
 from cadence.core.errors import CadenceError, PermissionDeniedError
 from cadence.notifications.choices import DeliveryStatus
 from cadence.notifications.models import (
+    REMINDER_EMAIL_HEADER,
     CalendarFeed,
     EmailDelivery,
     Notification,
@@ -218,8 +219,12 @@ def _email_delivery_send_claimed(*, delivery: EmailDelivery, connection) -> bool
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[delivery.to_email],
         connection=connection,
-        # Asks mail servers and out-of-office robots not to answer a machine.
-        headers={"Auto-Submitted": "auto-generated"},
+        headers={
+            # Asks mail servers and out-of-office robots not to answer a machine.
+            "Auto-Submitted": "auto-generated",
+            # Ties a captured copy to its user, not to an address they may change.
+            REMINDER_EMAIL_HEADER: str(delivery.pk),
+        },
     )
     try:
         if message.send() != 1:
@@ -405,7 +410,11 @@ def _rendered_subject(plan: LeadContactPlan, step: StrategyStep | None, user: Us
     context = template_context(
         contact=plan.contact, company=plan.company, user=user, plan=plan, step=step
     )
-    return render_text(step.subject_template, context).strip()
+    subject = render_text(step.subject_template, context)
+    if subject.problem:
+        # Shown as written and marked, so that the reminder still goes out and says why.
+        return f"{subject.strip()} [template problem: {subject.problem}]"
+    return subject.strip()
 
 
 def _local_time(moment: datetime.datetime, time_zone: str) -> str:

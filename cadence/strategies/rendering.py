@@ -1,66 +1,50 @@
-"""Rendering step templates for display (task lists, calendar entries).
+"""Rendering step templates for display (task lists, calendar entries) and for sending.
 
-Templates use Jinja2 syntax (``{{ contact.first_name | default("there") }}``) and are always
-rendered by the sandboxed environment. Unknown names render empty here, because a task list
-must show something even for a half-written template; sending (which must refuse such output)
-applies its own stricter checks.
+Templates use Jinja2 syntax (``{{ contact.first_name | default("there") }}``) and always run in
+:mod:`cadence.strategies.sandbox`, on plain data holding only the documented fields
+(:data:`PLACEHOLDERS`). Unknown names render empty for display, because a task list must show
+something even for a half-written template; sending (which must refuse such output) applies its own
+stricter checks. Whatever goes wrong while parsing, checking or rendering is a *template problem*:
+a message for the author on save and preview, a refused send, a marked subject in a list; never an
+exception that escapes.
 """
 
 from __future__ import annotations
 
+import datetime
 import functools
-import sys
 from contextvars import ContextVar
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from jinja2 import (
-    ChainableUndefined,
-    TemplateError,
-    TemplateSyntaxError,
-    Undefined,
-    meta,
-    nodes,
+from jinja2 import TemplateSyntaxError, Undefined, meta, nodes
+from jinja2.sandbox import SecurityError
+
+from cadence.strategies.sandbox import (
+    MAX_OUTPUT,
+    MAX_STEPS,
+    TEMPLATE_FILE,
+    BoundedSandbox,
+    CallableText,
+    RenderLimitError,
+    TemplateFields,
+    render_bounded,
 )
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
-#: Longest output a template may produce, in characters (a long email body is ~20,000).
-MAX_OUTPUT = 100_000
-#: Lines of template code one rendering may run: loops of loops stop here, not in a hung worker.
-MAX_STEPS = 200_000
-_TEMPLATE_FILE = "<template>"
-
-
-class RenderLimitError(TemplateError):
-    """A template that would produce too much output or do too much work."""
-
-
-class _BoundedSandbox(SandboxedEnvironment):
-    """Jinja2's sandbox (no attribute walks to internals, no unsafe calls), with the two
-    operators that can build huge values in one step checked before they run."""
-
-    intercepted_binops = frozenset({"*", "**"})
-
-    def call_binop(self, context, operator, left, right):
-        too_large = _number(left) and _number(right) and (abs(right) > 64 or abs(left) > 10**6)
-        if operator == "**" and too_large:
-            raise RenderLimitError("A power in this template is too large.")
-        if operator == "*":
-            size = _repeat_size(left, right) or _repeat_size(right, left)
-            if size is not None and size > MAX_OUTPUT:
-                raise RenderLimitError("This template builds a value that is too large.")
-        return super().call_binop(context, operator, left, right)
-
-
-def _number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _repeat_size(sequence, times) -> int | None:
-    if isinstance(sequence, (str, list, tuple)) and isinstance(times, int):
-        return len(sequence) * times
-    return None
+__all__ = [
+    "MAX_OUTPUT",
+    "MAX_STEPS",
+    "PLACEHOLDERS",
+    "RenderLimitError",
+    "RenderedMessage",
+    "RenderedText",
+    "render_message",
+    "render_text",
+    "sample_context",
+    "template_context",
+    "template_problems",
+]
 
 
 def _default(value, default_value: str = "", boolean: bool = False):
@@ -75,18 +59,13 @@ def _default(value, default_value: str = "", boolean: bool = False):
     return default_value if boolean and not value else value
 
 
-def _environment(**options) -> _BoundedSandbox:
-    env = _BoundedSandbox(undefined=ChainableUndefined, autoescape=False, **options)
+def _environment(**options) -> BoundedSandbox:
+    env = BoundedSandbox(**options)
     env.filters["default"] = env.filters["d"] = _default
     return env
 
 
 _env = _environment()
-
-
-def _render_bounded(source: str, context: dict[str, Any]) -> str:
-    """Render with the output and the work bounded; ``RenderLimitError`` past either."""
-    return _render_template_bounded(_compiled(source), context)
 
 
 @functools.lru_cache(maxsize=512)
@@ -95,58 +74,34 @@ def _compiled(source: str):
     return _env.from_string(source)
 
 
-def _render_template_bounded(template, context: dict[str, Any]) -> str:
-    steps = 0
-
-    def count_lines(frame, event, arg):
-        nonlocal steps
-        if event == "line":
-            steps += 1
-            if steps > MAX_STEPS:
-                raise RenderLimitError("This template does too much work to render.")
-        return count_lines
-
-    def tracer(frame, event, arg):
-        # Only the template's own compiled code is counted (and slowed down by counting).
-        return count_lines if frame.f_code.co_filename == _TEMPLATE_FILE else None
-
-    chunks, size = [], 0
-    previous = sys.gettrace()
-    sys.settrace(tracer)
-    try:
-        for chunk in template.generate(context):
-            size += len(chunk)
-            if size > MAX_OUTPUT:
-                raise RenderLimitError("This template produces too much output.")
-            chunks.append(chunk)
-    finally:
-        sys.settrace(previous)
-    return "".join(chunks)
+def _render_bounded(source: str, context: dict[str, Any]) -> str:
+    """Render with the output and the work bounded; ``RenderLimitError`` past either."""
+    return render_bounded(_compiled(source), context)
 
 
-def template_context(*, contact=None, company=None, user=None, plan=None, step=None) -> dict:
-    """The names templates see, including the specification's flat ``{{contact_name}}`` and
-    ``{{company_name}}``."""
-    return {
-        "contact": contact,
-        "company": company,
-        "user": user,
-        "plan": plan,
-        "step": step,
-        "contact_name": contact.full_name if contact is not None else "",
-        "company_name": company.name if company is not None else "",
-    }
+def problem_text(exc: BaseException) -> str:
+    """What went wrong, in words for the template's author, with the line when known."""
+    line = getattr(exc, "lineno", None) if isinstance(exc, TemplateSyntaxError) else None
+    traceback = exc.__traceback__
+    while traceback is not None:
+        if traceback.tb_frame.f_code.co_filename == TEMPLATE_FILE:
+            line = traceback.tb_lineno
+        traceback = traceback.tb_next
+    if isinstance(exc, (RenderLimitError, TemplateSyntaxError)):
+        reason = exc.message or "it cannot be rendered."
+    elif isinstance(exc, SecurityError):
+        reason = str(exc)
+    elif isinstance(exc, RecursionError):
+        reason = "This template calls itself too deeply."
+    elif isinstance(exc, MemoryError):
+        reason = "This template builds a value that is too large."
+    else:
+        detail = str(exc)[:200]
+        reason = f"It cannot be rendered ({type(exc).__name__}{': ' + detail if detail else ''})."
+    return f"Line {line}: {reason}" if line else reason
 
 
-def render_text(source: str | None, context: dict[str, Any]) -> str:
-    """Render ``source``; a template that fails to parse or render is shown as written."""
-    if not source:
-        return ""
-    try:
-        return _render_bounded(source, context)
-    except (TemplateError, TypeError, ValueError, ArithmeticError, RecursionError):
-        return source
-
+# -- The data templates see -----------------------------------------------------------------------
 
 #: The fields each template object offers; anything else is an unknown placeholder.
 PLACEHOLDERS: dict[str, frozenset[str] | None] = {
@@ -165,27 +120,95 @@ PLACEHOLDERS: dict[str, frozenset[str] | None] = {
 }
 
 
+def _plain(value: Any) -> Any:
+    """A field's value as plain data: text, a number, a date or ``None``."""
+    if value is None or isinstance(value, (str, int, float, datetime.date)):
+        return value
+    if callable(value):
+        return CallableText(value())
+    return str(value)
+
+
+def _fields(name: str, obj: Any, label: str) -> TemplateFields | None:
+    if obj is None:
+        return None
+    values = {field: _plain(getattr(obj, field, None)) for field in PLACEHOLDERS[name]}
+    if name == "user":
+        values["get_full_name"] = CallableText(values["get_full_name"] or "")
+    return TemplateFields(values, name=name, label=label)
+
+
+def template_context(*, contact=None, company=None, user=None, plan=None, step=None) -> dict:
+    """The names templates see, as plain data holding only the documented fields (whatever is
+    passed in, model or not), with the specification's flat ``{{contact_name}}`` and
+    ``{{company_name}}``."""
+    contact_name = (getattr(contact, "full_name", "") or "") if contact is not None else ""
+    company_name = (getattr(company, "name", "") or "") if company is not None else ""
+    user_label = ""
+    if user is not None:
+        user_label = getattr(user, "display_name", "") or _plain(getattr(user, "get_full_name", ""))
+    return {
+        "contact": _fields("contact", contact, contact_name),
+        "company": _fields("company", company, company_name),
+        "user": _fields("user", user, user_label),
+        "plan": _fields("plan", plan, ""),
+        "step": _fields("step", step, f"Step {step.step_number}" if step is not None else ""),
+        "contact_name": contact_name,
+        "company_name": company_name,
+    }
+
+
+class RenderedText(str):
+    """A rendered template for display; ``problem`` says why it is shown as written instead."""
+
+    problem: str | None = None
+
+
+def render_text(source: str | None, context: dict[str, Any]) -> RenderedText:
+    """Render ``source`` for display. A template that fails to parse or render in any way is
+    shown as written, with ``problem`` saying why: one bad template never takes a page down."""
+    if not source:
+        return RenderedText("")
+    try:
+        return RenderedText(_render_bounded(source, context))
+    except Exception as exc:  # every failure is a template problem, by rule
+        shown = RenderedText(source)
+        shown.problem = problem_text(exc)
+        return shown
+
+
+def _literal_key(node: nodes.Node) -> str | None:
+    if isinstance(node, nodes.Getattr):
+        return node.attr
+    if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+        return node.arg.value if isinstance(node.arg.value, str) else None
+    return None
+
+
 def template_problems(source: str | None) -> list[str]:
-    """What is wrong with a template, each with its line: a syntax error, or a placeholder
-    that names no known object or field. An empty list means it may be saved."""
+    """What is wrong with a template, each with its line: a syntax error, a placeholder that
+    names no known object or field (dotted or subscripted), or a failure on a sample lead. An
+    empty list means it may be saved."""
     if not source:
         return []
     try:
         tree = _env.parse(source)
     except TemplateSyntaxError as exc:
         return [f"Line {exc.lineno}: {exc.message}"]
+    except Exception as exc:  # every failure is a template problem, by rule
+        return [problem_text(exc)]
     problems = []
     for name in sorted(meta.find_undeclared_variables(tree) - set(PLACEHOLDERS)):
         line = next(n.lineno for n in tree.find_all(nodes.Name) if n.name == name)
         problems.append(f"Line {line}: unknown placeholder {name!r}.")
-    for node in tree.find_all(nodes.Getattr):
-        owner = node.node
-        if isinstance(owner, nodes.Name) and owner.name in PLACEHOLDERS:
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        owner, key = node.node, _literal_key(node)
+        if isinstance(owner, nodes.Name) and owner.name in PLACEHOLDERS and key is not None:
             fields = PLACEHOLDERS[owner.name]
-            if fields is not None and node.attr not in fields:
+            if fields is None or key not in fields:
+                known = f"; {owner.name} has {', '.join(sorted(fields))}" if fields else ""
                 problems.append(
-                    f"Line {node.lineno}: unknown placeholder '{owner.name}.{node.attr}'; "
-                    f"{owner.name} has {', '.join(sorted(fields))}."
+                    f"Line {node.lineno}: unknown placeholder '{owner.name}.{key}'{known}."
                 )
     if not problems:
         problems = _render_problems(source)
@@ -193,17 +216,12 @@ def template_problems(source: str | None) -> list[str]:
 
 
 def _render_problems(source: str) -> list[str]:
-    """A trial rendering for a sample lead: a template past the limits is refused on save."""
+    """A trial rendering for a sample lead: a template that fails on it, or past the limits, is
+    refused on save."""
     try:
         _render_bounded(source, sample_context(user=_SAMPLE_USER))
-    except RenderLimitError as exc:
-        return [exc.message]
-    except SecurityError:
-        return ["This template uses something templates may not use."]
-    except RecursionError:
-        return ["This template calls itself too deeply."]
-    except (TemplateError, TypeError, ValueError, ArithmeticError):
-        return []
+    except Exception as exc:  # every failure is a template problem, by rule
+        return [problem_text(exc)]
     return []
 
 
@@ -215,6 +233,7 @@ _SAMPLE_USER = SimpleNamespace(
     signature="-- Sam",
     get_full_name=lambda: "Sam Seller",
 )
+_SAMPLE_STEP = SimpleNamespace(step_number=2, activity_type="Email", delay_days=3)
 
 
 def sample_context(*, user) -> dict:
@@ -235,7 +254,15 @@ def sample_context(*, user) -> dict:
         title="Head of Data",
         linkedin_url="",
     )
-    return template_context(contact=contact, company=company, user=user)
+    now = datetime.datetime.now(datetime.UTC).replace(minute=0, second=0, microsecond=0)
+    plan = SimpleNamespace(
+        plan_start_date=now.date() - datetime.timedelta(days=3),
+        next_step_due_date=now,
+        status="In Progress",
+    )
+    return template_context(
+        contact=contact, company=company, user=user, plan=plan, step=_SAMPLE_STEP
+    )
 
 
 # -- Rendering for sending: the personalization check ---------------------------------------------
@@ -290,6 +317,13 @@ def _strict_compiled(source: str):
     return tree, _strict_env.from_string(tree)
 
 
+def _evaluate(expression: str, context: dict) -> Any:
+    try:
+        return _strict_env.compile_expression(expression, undefined_to_none=False)(**context)
+    except Exception:  # only naming the empty placeholder; the render succeeded
+        return None
+
+
 def _render_checked(label: str, source: str, context: dict, problems: list[str]):
     """Render one part for sending, noting each placeholder that came out empty; returns the
     text and the parsed tree (``None`` when the template could not be parsed)."""
@@ -298,21 +332,15 @@ def _render_checked(label: str, source: str, context: dict, problems: list[str])
     except TemplateSyntaxError as exc:
         problems.append(f"{label}, line {exc.lineno}: {exc.message}")
         return "", None
+    except Exception as exc:  # every failure is a template problem, by rule
+        problems.append(f"{label}: {problem_text(exc)}")
+        return "", None
     empty: list = []
     token = _empty_outputs.set(empty)
     try:
-        text = _render_template_bounded(template, context)
-    except RenderLimitError as exc:
-        problems.append(f"{label}: {exc.message}")
-        return "", tree
-    except SecurityError:
-        problems.append(f"{label}: uses something templates may not use.")
-        return "", tree
-    except RecursionError:
-        problems.append(f"{label}: calls itself too deeply.")
-        return "", tree
-    except (TemplateError, TypeError, ValueError, ArithmeticError) as exc:
-        problems.append(f"{label}: cannot be rendered ({exc}).")
+        text = render_bounded(template, context)
+    except Exception as exc:  # every failure is a template problem, by rule
+        problems.append(f"{label}: {problem_text(exc)}")
         return "", tree
     finally:
         _empty_outputs.reset(token)
@@ -323,8 +351,7 @@ def _render_checked(label: str, source: str, context: dict, problems: list[str])
                 name = _dotted(child)
                 if name is None:
                     continue
-                value = _strict_env.compile_expression(name, undefined_to_none=False)(**context)
-                if _is_empty(value):
+                if _is_empty(_evaluate(name, context)):
                     named.append(name)
         if named:
             for name in dict.fromkeys(named):

@@ -172,6 +172,11 @@ class TaskSerializer(serializers.Serializer):
     activity_type = serializers.CharField(source="current_step.activity_type")
     is_automated = serializers.BooleanField(source="current_step.is_automated")
     subject = serializers.CharField()
+    subject_problem = serializers.CharField(
+        source="subject.problem",
+        allow_null=True,
+        help_text="Why the subject is shown as written instead of rendered (a template problem).",
+    )
     contact_id = serializers.UUIDField(allow_null=True)
     contact_name = serializers.CharField(source="contact.full_name", allow_null=True)
     contact_email = serializers.CharField(source="contact.email", allow_null=True)

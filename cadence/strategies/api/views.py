@@ -3,6 +3,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -148,9 +149,19 @@ class TemplatePreviewView(APIView):
             context = sample_context(user=request.user)
         else:
             context = template_context(contact=contact, company=contact.company, user=request.user)
+        subject = render_text(data["subject_template"], context)
+        body = render_text(data["description_template"], context)
+        # A template can pass the check on the sample lead and still fail on a real contact.
+        failed = {
+            field: [text.problem]
+            for field, text in (("subject_template", subject), ("description_template", body))
+            if text.problem
+        }
+        if failed:
+            raise ValidationError(failed)
         result = {
-            "subject": render_text(data["subject_template"], context),
-            "body": render_text(data["description_template"], context),
+            "subject": subject,
+            "body": body,
             "contact_id": contact.pk if contact else None,
             "sample": contact is None,
         }

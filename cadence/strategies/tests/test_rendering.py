@@ -19,12 +19,25 @@ def test_dotted_and_flat_placeholders():
 
 
 def test_default_filter_and_unknown_names():
-    assert render_text('Hi {{ contact.nickname | default("there") }}', _context()) == "Hi there"
+    assert render_text('Hi {{ contact.title | default("there") }}', _context()) == "Hi there"
     assert render_text("Hi {{ nobody.knows }}!", _context()) == "Hi !"
 
 
-def test_broken_template_is_shown_as_written():
-    assert render_text("Hi {{ contact.first_name", _context()) == "Hi {{ contact.first_name"
+def test_a_field_outside_the_documented_ones_is_a_template_problem_not_a_blank():
+    shown = render_text('Hi {{ contact.nickname | default("there") }}', _context())
+
+    assert shown == 'Hi {{ contact.nickname | default("there") }}'
+    assert shown.problem == (
+        "Line 1: Templates may not use 'nickname' of contact; it has email, first_name, "
+        "full_name, last_name, linkedin_url, phone, title."
+    )
+
+
+def test_broken_template_is_shown_as_written_with_its_problem():
+    shown = render_text("Hi {{ contact.first_name", _context())
+
+    assert shown == "Hi {{ contact.first_name"
+    assert shown.problem.startswith("Line 1: ")
 
 
 def test_sandbox_refuses_attribute_walks():

@@ -294,13 +294,18 @@ def _preview(request, prefix: str, subject: str, body: str, contact_id: str) -> 
         lead = f"{contact} ({contact.company.name})"
     problems = [f"Subject: {p}" for p in template_problems(subject)]
     problems += [f"Body: {p}" for p in template_problems(body)]
+    rendered_subject, rendered_body = render_text(subject, context), render_text(body, context)
+    checked_clean = not problems
+    for label, text in (("Subject", rendered_subject), ("Body", rendered_body)):
+        if text.problem and checked_clean:
+            problems.append(f"{label} for this lead: {text.problem}")
     return {
         "prefix": prefix,
         "lead": lead,
         "notice": notice,
         "problems": problems,
-        "subject": render_text(subject, context),
-        "body": render_text(body, context),
+        "subject": rendered_subject,
+        "body": rendered_body,
         "empty": not subject and not body,
     }
 
