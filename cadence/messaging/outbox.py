@@ -77,10 +77,12 @@ def outbox_queue_due(*, now: datetime.datetime, batch_size: int = 1000) -> int:
     """Queue the automated email steps due at ``now`` that have no outbox row yet; returns how
     many rows were made. Safe to run concurrently: the row is unique per (plan, step)."""
     made = 0
+    broken: set = set()
     while True:
         has_row = OutboundMessage.objects.filter(plan=OuterRef("pk"), step=OuterRef("current_step"))
         plans = list(
-            LeadContactPlan.objects.filter(
+            LeadContactPlan.objects.exclude(pk__in=broken)
+            .filter(
                 # A plan on a whole company has no one to email: its email steps are the rep's.
                 contact__isnull=False,
                 status__in=RUNNING_STATUSES,
@@ -93,9 +95,42 @@ def outbox_queue_due(*, now: datetime.datetime, batch_size: int = 1000) -> int:
             .order_by("next_step_due_date")[:batch_size]
         )
         for plan in plans:
-            made += _queue_one(plan, now=now)
+            try:
+                with transaction.atomic():
+                    made += _queue_one(plan, now=now)
+            except Exception:
+                # One broken plan must not stop the pass for the whole organisation: it is
+                # recorded on its own outbox row, its owner is told, and the pass goes on.
+                logger.exception("Could not queue the email of plan %s", plan.pk)
+                made += _queue_failed(plan, now=now)
+                broken.add(plan.pk)
         if len(plans) < batch_size:
             return made
+
+
+def _queue_failed(plan: LeadContactPlan, *, now: datetime.datetime) -> int:
+    """Settle a plan whose email could not be prepared on a failed row, so that it is neither
+    retried on every pass nor silently forgotten; 0 when even that is impossible."""
+    reason = "This email could not be prepared; the error is in the server log. Fix the step."
+    try:
+        with transaction.atomic():
+            row = OutboundMessage.objects.create(
+                plan=plan,
+                step_id=plan.current_step_id,
+                strategy_id=plan.strategy_id,
+                contact_id=plan.contact_id,
+                company_id=plan.company_id,
+                user_id=plan.user_id,
+                to_email="",
+                send_after=now,
+                status=OutboundStatus.FAILED,
+                error=reason,
+            )
+        _tell_user(row, "An automated email was not sent", reason)
+    except Exception:
+        logger.exception("Could not record the failure of plan %s", plan.pk)
+        return 0
+    return 1
 
 
 def _queue_one(plan: LeadContactPlan, *, now: datetime.datetime) -> int:

@@ -77,9 +77,9 @@ def contacts_of(user, count: int, *, domain: str = "client.example", company=Non
         ContactFactory(
             company=company,
             owner=user,
-            first_name=fields.get("first_name", f"Person{n}"),
             email=f"person{n}@{domain}",
             time_zone="UTC",
+            **{"first_name": f"Person{n}", **fields},
         )
         for n in range(count)
     ]
