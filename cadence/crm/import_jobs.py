@@ -12,7 +12,6 @@ import json
 import logging
 import os
 import shutil
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -225,7 +224,7 @@ def import_job_process_next_chunk(*, job: ImportJob, actor: User) -> ImportJob:
         descriptor = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
     except FileExistsError:
         try:
-            stale = time.time() - lock.stat().st_mtime > STALE_LOCK_SECONDS
+            stale = _filesystem_now(job.path) - lock.stat().st_mtime > STALE_LOCK_SECONDS
         except FileNotFoundError:
             stale = False
         if not stale:
@@ -278,13 +277,22 @@ def _append_report(job: ImportJob, outcomes: list[RowOutcome]) -> None:
             )
 
 
+def _filesystem_now(directory: Path) -> float:
+    """The storage's own clock, read from a file touched now. File times are compared with it
+    rather than with this process's clock, which may differ from the storage's (a network
+    filesystem, or a test run with the clock moved)."""
+    probe = directory / ".clock"
+    probe.touch()
+    return probe.stat().st_mtime
+
+
 def import_jobs_prune(*, older_than: int = KEEP_IMPORTS_SECONDS) -> int:
     """Delete imports untouched for ``older_than`` seconds (a directory's time changes with each
     chunk), so no one's uploaded contacts stay on disk for good; returns how many."""
     root = imports_dir()
     if not root.is_dir():
         return 0
-    cutoff = time.time() - older_than
+    cutoff = _filesystem_now(root) - older_than
     deleted = 0
     for path in root.iterdir():
         try:
