@@ -1,6 +1,7 @@
 """Fixtures shared by every app's tests: users in each role, API clients that act as them."""
 
 import pytest
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from cadence.accounts.choices import Role
@@ -62,3 +63,12 @@ def client_for():
         return client
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Every test starts with an empty cache: the sign-in throttle counts failures there, and
+    one test's wrong passwords (all from 127.0.0.1) must not cool down the next test's sign-in."""
+    cache.clear()
+    yield
+    cache.clear()

@@ -1,9 +1,9 @@
 """The ``/api/v1/`` namespace: every app's API routes in one router."""
 
 from django.urls import path
-from rest_framework.authtoken.views import obtain_auth_token
 
 from cadence.accounts.api import urls as accounts_urls
+from cadence.accounts.api.views import ApiTokenView
 from cadence.activities.api import urls as activities_urls
 from cadence.analytics.api import urls as analytics_urls
 from cadence.core.api.routers import Router
@@ -22,7 +22,7 @@ messaging_urls.register(router)
 suggestions_urls.register(router)
 
 urlpatterns = [
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", ApiTokenView.as_view(), name="api-token"),
     *strategies_urls.urlpatterns,
     *messaging_urls.urlpatterns,
     *notifications_urls.urlpatterns,

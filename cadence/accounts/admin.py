@@ -5,9 +5,15 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
+from cadence.accounts import services
+from cadence.accounts.forms import AdminLoginForm, UserAdminChangeForm, UserAdminCreationForm
 from cadence.accounts.models import Team, User
 
 TIMESTAMPS = ("created_at", "updated_at")
+
+# The admin's sign-in page says when the sign-in throttle refuses an attempt (the refusal
+# itself is the authentication backend's, on every door).
+admin.site.login_form = AdminLoginForm
 
 
 @admin.register(Team)
@@ -27,7 +33,14 @@ class TeamAdmin(admin.ModelAdmin):
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    """Django's user admin, with the profile fields (role, team, time zone, working day)."""
+    """Django's user admin, with the profile fields (role, team, time zone, working day).
+
+    An email address already another user's is refused, as in the API. Deactivating a user
+    here revokes their API token, as ``user_deactivate`` does; a password set on the password
+    page revokes it through ``RevokeApiTokenOnPasswordChange``."""
+
+    form = UserAdminChangeForm
+    add_form = UserAdminCreationForm
 
     fieldsets = (
         (None, {"fields": ("username", "password")}),
@@ -63,3 +76,8 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ("username", "display_name", "first_name", "last_name", "email")
     autocomplete_fields = ("team",)
     readonly_fields = ("last_login", "date_joined", *TIMESTAMPS)
+
+    def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            services.api_token_revoke(user=obj)

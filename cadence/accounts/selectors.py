@@ -5,7 +5,11 @@ A rep sees their own work, a manager their team's, an admin everything. Each fun
 rule to its own tables.
 """
 
+import datetime
+
+from django.conf import settings
 from django.db.models import Q, QuerySet
+from rest_framework.authtoken.models import Token
 
 from cadence.accounts.models import Team, User
 
@@ -60,3 +64,22 @@ def can_manage_user_work(viewer: User, owner: User | None) -> bool:
     if owner.pk == viewer.pk:
         return True
     return viewer.is_manager and viewer.team_id is not None and owner.team_id == viewer.team_id
+
+
+def user_email_taken(*, email: str, exclude: User | None = None) -> bool:
+    """Whether another user has this email address, ignoring case. Blank is nobody's."""
+    if not email:
+        return False
+    qs = User.objects.filter(email__iexact=email)
+    if exclude is not None and exclude.pk is not None:
+        qs = qs.exclude(pk=exclude.pk)
+    return qs.exists()
+
+
+def api_token_expires_at(token: Token) -> datetime.datetime | None:
+    """When an API token stops working: ``CADENCE_API_TOKEN_DAYS`` after it was issued, or
+    never when that is 0."""
+    days = settings.CADENCE_API_TOKEN_DAYS
+    if days <= 0:
+        return None
+    return token.created + datetime.timedelta(days=days)

@@ -2,16 +2,18 @@ from __future__ import annotations
 
 import email
 import email.policy
+import uuid
 from dataclasses import dataclass
 from email.utils import getaddresses
 from pathlib import Path
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
 
 from cadence.accounts.models import User
 from cadence.accounts.selectors import scope_by_user
 from cadence.messaging.models import InboundMessage, OutboundMessage, Sender, Suppression
+from cadence.notifications.models import REMINDER_EMAIL_HEADER, EmailDelivery
 
 
 def outbox_list(*, viewer: User) -> QuerySet[OutboundMessage]:
@@ -22,8 +24,27 @@ def outbox_list(*, viewer: User) -> QuerySet[OutboundMessage]:
 
 
 def suppression_list(*, viewer: User) -> QuerySet[Suppression]:
-    """The whole organisation's list: everyone must be able to check an address against it."""
-    return Suppression.objects.select_related("created_by")
+    """The whole organisation's list: everyone must be able to check an address against it
+    (an opt-out is the organisation's), and see who added it, to ask them.
+
+    ``note_visible`` says whether the viewer may read an entry's note: what a person wrote is
+    for their team (and admins), Cadence's own notes ("Hard bounce.") for everyone."""
+    return Suppression.objects.select_related("created_by").annotate(
+        note_visible=Case(
+            When(_note_readable_by(viewer), then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
+    )
+
+
+def _note_readable_by(viewer: User) -> Q:
+    if viewer.is_admin:
+        return Q(pk__isnull=False)
+    readable = Q(created_by__isnull=True) | Q(created_by=viewer)
+    if viewer.team_id:
+        readable |= Q(created_by__team=viewer.team_id)
+    return readable
 
 
 def sender_list(*, viewer: User) -> QuerySet[Sender]:
@@ -51,6 +72,12 @@ class CapturedMail:
     size: int
 
 
+#: The header ``outbox._build`` puts the outbox row's ID in.
+OUTBOX_HEADER = "X-Cadence-Outbox"
+#: Captured files read per visibility check: two queries per this many files.
+_CAPTURED_BATCH = 100
+
+
 def _capture_dir() -> Path:
     return Path(settings.CADENCE_MAIL_CAPTURE_DIR)
 
@@ -60,55 +87,88 @@ def _read_captured(path: Path):
         return email.message_from_binary_file(handle, policy=email.policy.default)
 
 
-def _visible_to(viewer: User, message) -> bool:
+def _header_id(message, header: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(message.get(header, "")).strip())
+    except ValueError:
+        return None
+
+
+def _visible(viewer: User, messages: list) -> list[bool]:
+    """Which captured messages the viewer may read, decided by what each was sent for, never by
+    the addresses in it (a user can set their own address to anything):
+
+    - an automated email: whoever may see its outbox row (the plan's owner, the managers of
+      their team, admins);
+    - a reminder email: the user it reminded (notifications are personal), and admins;
+    - anything else (mail to the server's admins, say): admins only.
+    """
     if viewer.is_admin:
-        return True
-    if not viewer.email:
-        return False
-    addresses = {
-        address.lower()
-        for _, address in getaddresses(
-            [str(message.get(h, "")) for h in ("From", "To", "Cc", "Reply-To")]
+        return [True] * len(messages)
+    outbox_ids = {_header_id(m, OUTBOX_HEADER) for m in messages} - {None}
+    reminder_ids = {_header_id(m, REMINDER_EMAIL_HEADER) for m in messages} - {None}
+    seen_outbox = (
+        set(outbox_list(viewer=viewer).filter(pk__in=outbox_ids).values_list("pk", flat=True))
+        if outbox_ids
+        else set()
+    )
+    seen_reminders = (
+        set(
+            EmailDelivery.objects.filter(user=viewer, pk__in=reminder_ids).values_list(
+                "pk", flat=True
+            )
         )
-    }
-    return viewer.email.lower() in addresses
+        if reminder_ids
+        else set()
+    )
+    return [
+        _header_id(m, OUTBOX_HEADER) in seen_outbox
+        or _header_id(m, REMINDER_EMAIL_HEADER) in seen_reminders
+        for m in messages
+    ]
 
 
 def captured_mail_list(*, viewer: User, limit: int = 500) -> list[CapturedMail]:
-    """The embedded default's captured mail, newest first: what the viewer sent or received
-    (all of it for admins)."""
+    """The embedded default's captured mail, newest first: that of the plans the viewer may see
+    and the viewer's own reminders (all of it for admins)."""
     directory = _capture_dir()
     if not directory.is_dir():
         return []
-    found = []
-    for path in sorted(directory.glob("*.eml"), reverse=True):
-        if len(found) >= limit:
-            break
-        try:
-            message = _read_captured(path)
-        except OSError:
-            continue  # removed meanwhile
-        if not _visible_to(viewer, message):
-            continue
-        found.append(
-            CapturedMail(
-                name=path.stem,
-                subject=str(message.get("Subject", "")),
-                from_address=str(message.get("From", "")),
-                to=tuple(a for _, a in getaddresses([str(message.get("To", ""))])),
-                date=str(message.get("Date", "")),
-                size=path.stat().st_size,
+    paths = sorted(directory.glob("*.eml"), reverse=True)
+    found: list[CapturedMail] = []
+    for start in range(0, len(paths), _CAPTURED_BATCH):
+        batch = []
+        for path in paths[start : start + _CAPTURED_BATCH]:
+            try:
+                batch.append((path, _read_captured(path), path.stat().st_size))
+            except OSError:
+                continue  # removed meanwhile
+        visible = _visible(viewer, [message for _, message, _ in batch])
+        for (path, message, size), shown in zip(batch, visible, strict=True):
+            if not shown:
+                continue
+            found.append(
+                CapturedMail(
+                    name=path.stem,
+                    subject=str(message.get("Subject", "")),
+                    from_address=str(message.get("From", "")),
+                    to=tuple(a for _, a in getaddresses([str(message.get("To", ""))])),
+                    date=str(message.get("Date", "")),
+                    size=size,
+                )
             )
-        )
+            if len(found) >= limit:
+                return found
     return found
 
 
 def captured_mail_get(*, viewer: User, name: str):
-    """One captured message, parsed, or ``None`` if it does not exist or is not the viewer's."""
+    """One captured message, parsed, or ``None`` if it does not exist or is not the viewer's
+    to read (see ``_visible``)."""
     if not name.replace("-", "").replace("T", "").isalnum():
         return None
     path = _capture_dir() / f"{name}.eml"
     if not path.is_file():
         return None
     message = _read_captured(path)
-    return message if _visible_to(viewer, message) else None
+    return message if _visible(viewer, [message])[0] else None

@@ -74,6 +74,11 @@ class Notification(TimestampedModel):
         return self.read_at is not None
 
 
+#: The header that carries an ``EmailDelivery``'s ID in the email it sends: a captured copy of
+#: the email is its user's to read, whatever address it went to.
+REMINDER_EMAIL_HEADER = "X-Cadence-Reminder-Email"
+
+
 class EmailDelivery(TimestampedModel):
     """One email telling a user that a reminder came due, and how far it got.
 

@@ -131,14 +131,41 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 
+# The throttle of failed sign-ins keeps its counts here, so it holds across processes exactly as
+# far as this cache is shared: the embedded default's file cache serves every process on one
+# host; with several hosts, point CACHE_URL at Redis (redis://host:6379/1) or Memcached.
+CACHES = {"default": env.cache_url("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
+if CACHES["default"]["BACKEND"].endswith("FileBasedCache"):
+    # Django's default of 300 entries would let a flood of usernames cull the cool-downs.
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 10_000)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+
+# The throttle's gate comes first: during a cool-down it refuses before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "cadence.accounts.backends.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failed sign-ins (any door: API token, pages, admin, browsable API) for one username, or from
+# one client address, within the cool-down that refuse further attempts for the cool-down.
+CADENCE_LOGIN_FAILURES_PER_ACCOUNT = env.int("CADENCE_LOGIN_FAILURES_PER_ACCOUNT", default=5)
+CADENCE_LOGIN_FAILURES_PER_ADDRESS = env.int("CADENCE_LOGIN_FAILURES_PER_ADDRESS", default=30)
+CADENCE_LOGIN_COOLDOWN_SECONDS = env.int("CADENCE_LOGIN_COOLDOWN_SECONDS", default=15 * 60)
+# Reverse proxies in front of Cadence that append to X-Forwarded-For. With 0 the client address
+# is the socket's peer; behind a proxy, set it, or every sign-in shares the proxy's address.
+CADENCE_TRUSTED_PROXIES = env.int("CADENCE_TRUSTED_PROXIES", default=0)
+# API tokens stop working this many days after they were issued (0: never).
+CADENCE_API_TOKEN_DAYS = env.int("CADENCE_API_TOKEN_DAYS", default=90)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Validates nothing: its password_changed hook revokes the user's API token on every new
+    # password, however it is set. Keep it in any settings that replace this list.
+    {"NAME": "cadence.accounts.passwords.RevokeApiTokenOnPasswordChange"},
 ]
 
 LANGUAGE_CODE = "en-us"
@@ -166,7 +193,7 @@ CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header is what turns an anonymous request into a 401.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "cadence.accounts.api.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -1,7 +1,11 @@
+import datetime
+
 from django_countries.serializer_fields import CountryField
 from rest_framework import serializers
+from rest_framework.authtoken.models import Token
 
 from cadence.accounts.models import Team, User
+from cadence.accounts.selectors import api_token_expires_at
 
 
 class TeamSerializer(serializers.ModelSerializer):
@@ -105,4 +109,22 @@ class TeamScopedUserSerializer(UserSerializer):
         read_only_fields = fields
 
 
-__all__ = ["MeSerializer", "TeamScopedUserSerializer", "TeamSerializer", "UserSerializer"]
+class ApiTokenSerializer(serializers.Serializer):
+    """An API token, to send as ``Authorization: Token <token>``."""
+
+    token = serializers.CharField(source="key", read_only=True)
+    expires_at = serializers.SerializerMethodField(
+        help_text="When it stops working (CADENCE_API_TOKEN_DAYS); null if never."
+    )
+
+    def get_expires_at(self, token: Token) -> datetime.datetime | None:
+        return api_token_expires_at(token)
+
+
+__all__ = [
+    "ApiTokenSerializer",
+    "MeSerializer",
+    "TeamScopedUserSerializer",
+    "TeamSerializer",
+    "UserSerializer",
+]

@@ -1,23 +1,28 @@
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from django.contrib.auth import update_session_auth_hash
 from django.db.models import Count
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
-from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
+from rest_framework.exceptions import Throttled
+from rest_framework.permissions import SAFE_METHODS, AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cadence.accounts import services
 from cadence.accounts.api.serializers import (
+    ApiTokenSerializer,
     MeSerializer,
     TeamScopedUserSerializer,
     TeamSerializer,
     UserSerializer,
 )
 from cadence.accounts.choices import Role
+from cadence.accounts.login_throttle import client_address, login_throttle_wait
 from cadence.accounts.models import Team, User
 from cadence.accounts.selectors import team_list, user_list
 
@@ -69,6 +74,14 @@ class UserViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         return user_list(viewer=self.request.user)
+
+    def get_object(self):
+        # The one route here with no ID in its URL that edits an object is ``/users/me/``: its
+        # object is the signed-in user. DRF's OPTIONS answer asks for it to describe PUT (the
+        # action is then "metadata", not "me") and failed, a 500, before this.
+        if not self.detail:
+            return self.request.user
+        return super().get_object()
 
     def get_serializer_class(self):
         if self.action == "me":
@@ -132,3 +145,40 @@ class TeamViewSet(viewsets.ModelViewSet):
         serializer.instance = services.team_update(
             team=serializer.instance, data=dict(serializer.validated_data)
         )
+
+
+class ApiTokenView(ObtainAuthToken):
+    """Your API token. ``POST`` a username and password for it (the same token until it expires
+    after ``CADENCE_API_TOKEN_DAYS``, is revoked, or the password changes); ``DELETE``, signed in,
+    revokes it.
+
+    Failed attempts count towards the sign-in throttle: past it, ``POST`` answers 429 with a
+    ``Retry-After`` header until the cool-down has passed, even for the right password."""
+
+    def get_permissions(self):
+        if self.request.method == "DELETE":
+            return [IsAuthenticated()]
+        return [AllowAny()]
+
+    @extend_schema(
+        request=AuthTokenSerializer,
+        responses={200: ApiTokenSerializer, 429: OpenApiResponse(description="Cooling down.")},
+    )
+    def post(self, request, *args, **kwargs):
+        data = request.data if isinstance(request.data, Mapping) else {}
+        username = data.get("username")
+        wait = login_throttle_wait(
+            username=username if isinstance(username, str) else None,
+            address=client_address(request),
+        )
+        if wait:
+            raise Throttled(wait=wait, detail="Too many failed sign-in attempts.")
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        token = services.api_token_issue(user=serializer.validated_data["user"])
+        return Response(ApiTokenSerializer(token).data)
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, *args, **kwargs):
+        services.api_token_revoke(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

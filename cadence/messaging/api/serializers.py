@@ -62,7 +62,18 @@ class SuppressionSerializer(serializers.ModelSerializer):
     created_by_user_id = serializers.UUIDField(
         source="created_by_id", read_only=True, allow_null=True
     )
-    note = serializers.CharField(max_length=2000, allow_blank=True, required=False)
+    note = serializers.CharField(
+        max_length=2000,
+        allow_blank=True,
+        required=False,
+        help_text="Why it was added; empty when note_visible is false.",
+    )
+    note_visible = serializers.BooleanField(
+        read_only=True,
+        default=False,
+        help_text="Whether you may read the note: a person's note is for their team and admins "
+        "(Cadence's own notes for everyone). The address itself is everyone's to see.",
+    )
 
     class Meta:
         model = Suppression
@@ -71,6 +82,7 @@ class SuppressionSerializer(serializers.ModelSerializer):
             "email",
             "reason",
             "note",
+            "note_visible",
             "contact_id",
             "created_by_user_id",
             "created_at",
@@ -78,6 +90,14 @@ class SuppressionSerializer(serializers.ModelSerializer):
         read_only_fields = ["reason", "contact_id", "created_by_user_id", "created_at"]
         # The case-insensitive uniqueness is the service's: adding an address twice keeps one.
         validators = []
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        # ``note_visible`` comes from ``suppression_list``; an entry read any other way keeps
+        # its note to itself.
+        if not data["note_visible"]:
+            data["note"] = ""
+        return data
 
 
 class SenderSerializer(serializers.ModelSerializer):

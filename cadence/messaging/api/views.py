@@ -118,7 +118,8 @@ class SuppressionViewSet(
     queryset = Suppression.objects.none()
     serializer_class = SuppressionSerializer
     filterset_class = SuppressionFilter
-    search_fields = ["email", "note"]
+    # Not the note: searching it would tell what other teams' notes say.
+    search_fields = ["email"]
     ordering_fields = ["created_at", "email"]
     ordering = ["-created_at"]
 
@@ -129,6 +130,9 @@ class SuppressionViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         suppression = services.suppression_add(actor=request.user, **serializer.validated_data)
+        # Read back through the selector: the address may have been another team's already,
+        # whose note this caller may not read.
+        suppression = self.get_queryset().get(pk=suppression.pk)
         return Response(SuppressionSerializer(suppression).data, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance):
@@ -235,7 +239,9 @@ class StrategyAutomationView(APIView):
 
 class CapturedMailViewSet(viewsets.ViewSet):
     """Mail captured by the embedded default transport (no mail server configured): what was
-    sent, readable here. Yours for users, all of it for admins."""
+    sent, readable here. The automated emails of the plans you may see (yours; your team's for
+    managers) and your own reminder emails; all of it for admins. Never decided by the addresses
+    in an email, which a user could copy into their profile."""
 
     lookup_value_regex = r"[0-9A-Za-z-]+"
 

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from cadence.accounts.forms import LoginForm
 from cadence.messaging.models import Sender
 from cadence.messaging.outbox import sender_for
 from cadence.messaging.services import sender_update
@@ -17,6 +18,9 @@ from cadence.web.forms import PostalAddressForm
 
 
 class LoginView(auth_views.LoginView):
+    """Sign in; the form says so when the sign-in throttle refuses an attempt."""
+
+    authentication_form = LoginForm
     redirect_authenticated_user = True
 
 

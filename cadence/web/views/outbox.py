@@ -342,7 +342,8 @@ def strategy_stop_automation(request, pk):
 
 @login_required
 def captured_mail_page(request):
-    """Mail the embedded default transport kept instead of sending: the viewer's own."""
+    """Mail the embedded default transport kept instead of sending: that of the plans the viewer
+    may see and their own reminders (``captured_mail_list`` says whose)."""
     mails = captured_mail_list(viewer=request.user)
     page = Paginator(mails, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "web/outbox/captured_mail.html", {"page": page})
