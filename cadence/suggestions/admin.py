@@ -6,7 +6,13 @@ from django.contrib import admin
 
 from cadence.core.admin import ReadOnlyAdmin
 from cadence.suggestions import rules
-from cadence.suggestions.models import AnalysisRun, Finding, Suggestion, SuggestionRule
+from cadence.suggestions.models import (
+    AnalysisRun,
+    Finding,
+    RuleWatermark,
+    Suggestion,
+    SuggestionRule,
+)
 
 
 class SuggestionRuleForm(forms.ModelForm):
@@ -56,3 +62,10 @@ class FindingAdmin(ReadOnlyAdmin):
     list_filter = ("prev_channel", "channel", "delay_bucket")
     list_select_related = ("run",)
     search_fields = ("sentence", "industry")
+
+
+@admin.register(RuleWatermark)
+class RuleWatermarkAdmin(ReadOnlyAdmin):
+    """How far each time rule's pass has looked; the pass moves it, so it is shown, not edited."""
+
+    list_display = ("kind", "covered_until", "updated_at")

@@ -32,7 +32,13 @@ from cadence.plans.models import LeadContactPlan, PlanStepResult
 from cadence.plans.tests.factories import LeadContactPlanFactory
 from cadence.strategies.models import ContactStrategy, StrategyStep
 from cadence.strategies.tests.factories import StrategyStepFactory
-from cadence.suggestions.models import AnalysisRun, Finding, Suggestion, SuggestionRule
+from cadence.suggestions.models import (
+    AnalysisRun,
+    Finding,
+    RuleWatermark,
+    Suggestion,
+    SuggestionRule,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -65,6 +71,7 @@ READ_ONLY_MODELS = [
     AdherenceDay,
     EmailDay,
     RollupState,
+    RuleWatermark,
 ]
 
 #: Queries a changelist of 20 rows may run: session, user, counts, the page, the filters'
@@ -111,6 +118,9 @@ def one_of_each():
             day=timezone.now().date(), user=plan.user, strategy_id=step.strategy_id, sent=1
         ),
         RollupState: RollupState.objects.create(name="adherence", refreshed_at=timezone.now()),
+        RuleWatermark: RuleWatermark.objects.create(
+            kind="email_no_reply", covered_until=timezone.now()
+        ),
         Team: plan.user.team,
         User: plan.user,
         Company: plan.company,
