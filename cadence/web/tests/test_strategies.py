@@ -490,7 +490,9 @@ def test_the_preview_uses_the_sample_lead_and_reports_an_unknown_placeholder(rep
         .content.decode()
     )
 
-    assert "Sample lead" in html and "Hi Ada" in html
+    # A field templates do not have is refused, not rendered blank: the subject is shown as
+    # written, beside the reason.
+    assert "Sample lead" in html and "Hi {{ contact.first_name }} {{ contact.shoe_size }}" in html
     assert "Subject: Line 1: unknown placeholder &#x27;contact.shoe_size&#x27;" in html
 
 
