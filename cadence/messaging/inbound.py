@@ -9,6 +9,12 @@ sent by ``In-Reply-To``/``References`` (failing that, by the sender's address), 
 - an out-of-office answer pauses the plan until the return date it gives;
 - a hard bounce marks the address bounced and ends the contact's plans; a complaint opts the
   contact out. Too many of either in a day pause the sender's automation.
+
+The doors are not equally trusted. The signed webhooks and the ``ingest_email`` command are the
+organisation's own mail and match across it. The raw API is a person's: it matches only what its
+caller's scope (``viewer``, see ``_Scope``), so a manager cannot end another team's plans by
+handing in their leads' mail, and the answer, which names the contact and plan, names none of
+another team's: such mail is stored as unmatched.
 """
 
 from __future__ import annotations
@@ -16,13 +22,16 @@ from __future__ import annotations
 import datetime
 import email.message
 import logging
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from cadence.accounts.models import User
+from cadence.accounts.selectors import can_manage_user_work, scope_by_user
 from cadence.activities.choices import ActivityType, Direction, Outcome
 from cadence.activities.models import Activity
 from cadence.crm.models import Contact
@@ -44,14 +53,65 @@ DEFAULT_AWAY = datetime.timedelta(days=7)
 _TEXT_KEPT = 10_000
 
 
+@dataclass(frozen=True)
+class _Scope:
+    """What an inbound email may be matched to: everything for a trusted door (no ``viewer``),
+    otherwise the sent emails, logged emails and plans of the viewer's scope (their own, their
+    team's for managers, all for admins), and the contacts their scope owns or has plans for.
+    A contact another team merely shares with theirs is not enough: a reply ends the contact's
+    plans, the other team's too. Mail that matches only outside the scope is, for the viewer,
+    mail that matches nothing."""
+
+    viewer: User | None = None
+
+    def sent_messages(self) -> QuerySet[OutboundMessage]:
+        messages = OutboundMessage.objects.select_related("plan", "contact", "user", "step")
+        if self.viewer is None:
+            return messages
+        return messages.filter(scope_by_user(self.viewer, field="user"))
+
+    def activities(self) -> QuerySet[Activity]:
+        activities = Activity.objects.select_related("plan", "contact", "user")
+        if self.viewer is None:
+            return activities
+        return activities.filter(scope_by_user(self.viewer, field="user"))
+
+    def contacts(self) -> QuerySet[Contact]:
+        if self.viewer is None:
+            return Contact.objects.all()
+        worked = self.plans().filter(contact__isnull=False).values("contact_id")
+        return Contact.objects.filter(
+            scope_by_user(self.viewer, field="owner") | Q(pk__in=worked)
+        ).select_related("owner")
+
+    def plans(self) -> QuerySet[LeadContactPlan]:
+        if self.viewer is None:
+            return LeadContactPlan.objects.all()
+        return LeadContactPlan.objects.filter(scope_by_user(self.viewer, field="user"))
+
+    def user_for(self, contact: Contact) -> User:
+        """Whom an email about a contact outside any plan is logged for: its owner, unless the
+        owner is beyond the viewer's reach (a contact another team shares with theirs)."""
+        if self.viewer is None or can_manage_user_work(self.viewer, contact.owner):
+            return contact.owner
+        return self.viewer
+
+
 @transaction.atomic
 def inbound_receive(
     *,
     raw: bytes | str | email.message.Message,
     source: str = "raw",
     now: datetime.datetime | None = None,
+    viewer: User | None = None,
 ) -> InboundMessage:
-    """Record and apply one inbound email; returns the record saying what was done."""
+    """Record and apply one inbound email; returns the record saying what was done.
+
+    ``viewer`` is the person who handed it in (the raw API): it is matched only within their
+    scope. Without one (the signed webhooks, ``ingest_email``) it is matched across the
+    organisation.
+    """
+    scope = _Scope(viewer)
     now = now or timezone.now()
     parsed = parse_message(raw, today=now.date())
     record = InboundMessage(
@@ -71,7 +131,7 @@ def inbound_receive(
         record.status, record.note = InboundStatus.DUPLICATE, "Received before; applied once."
         record.save()
         return record
-    record.outbound_message = _sent_message(parsed)
+    record.outbound_message = _sent_message(parsed, scope)
     apply = {
         InboundKind.REPLY: _apply_reply,
         InboundKind.AUTO_REPLY: _apply_auto_reply,
@@ -79,7 +139,7 @@ def inbound_receive(
         InboundKind.COMPLAINT: _apply_complaint,
         InboundKind.RECEIPT: _apply_receipt,
     }[parsed.kind]
-    apply(record, parsed, now)
+    apply(record, parsed, now, scope)
     record.save()
     _after_failure(record, now=now)
     return record
@@ -91,10 +151,10 @@ def _after_failure(record: InboundMessage, *, now) -> None:
         _check_sender_health(record.outbound_message.user, now=now)
 
 
-def _sent_message(parsed: ParsedInbound) -> OutboundMessage | None:
+def _sent_message(parsed: ParsedInbound, scope: _Scope) -> OutboundMessage | None:
     """The email this one answers: by the Message-IDs it refers to, else the latest sent to
     the address it comes from (or, for a bounce, the address that failed)."""
-    messages = OutboundMessage.objects.select_related("plan", "contact", "user", "step")
+    messages = scope.sent_messages()
     for message_id in parsed.referenced_ids:
         found = messages.filter(message_id=message_id).first()
         if found is not None:
@@ -112,51 +172,52 @@ def _sent_message(parsed: ParsedInbound) -> OutboundMessage | None:
     return None
 
 
-def _manual_email(parsed: ParsedInbound) -> Activity | None:
+def _manual_email(parsed: ParsedInbound, scope: _Scope) -> Activity | None:
     """An email a rep sent by hand and logged with its Message-ID."""
     for message_id in parsed.referenced_ids:
         found = (
-            Activity.objects.filter(message_id=message_id, direction=Direction.OUTBOUND)
-            .select_related("plan", "contact", "user")
-            .first()
+            scope.activities().filter(message_id=message_id, direction=Direction.OUTBOUND).first()
         )
         if found is not None:
             return found
     return None
 
 
-def _contact_by_address(address: str) -> Contact | None:
+def _contacts_at(address: str, scope: _Scope) -> QuerySet[Contact]:
+    return scope.contacts().annotate(address=Lower("email")).filter(address=address.lower())
+
+
+def _contact_by_address(address: str, scope: _Scope) -> Contact | None:
     if not address:
         return None
-    contacts = Contact.objects.annotate(address=Lower("email")).filter(address=address.lower())
+    contacts = _contacts_at(address, scope)
     # Prefer the person someone is working: a contact with an active plan.
-    return (
-        contacts.filter(plans__status__in=ACTIVE_STATUSES).first()
-        or contacts.order_by("-updated_at").first()
-    )
+    worked = scope.plans().filter(status__in=ACTIVE_STATUSES).values("contact_id")
+    return contacts.filter(pk__in=worked).first() or contacts.order_by("-updated_at").first()
 
 
-def _lead(record: InboundMessage, parsed: ParsedInbound, address: str):
+def _lead(record: InboundMessage, parsed: ParsedInbound, address: str, scope: _Scope):
     """The contact, plan and user an inbound email concerns."""
     sent = record.outbound_message
     if sent is not None:
         return sent.contact, sent.plan, sent.user
-    manual = _manual_email(parsed)
+    manual = _manual_email(parsed, scope)
     if manual is not None:
         return manual.contact, manual.plan, manual.user
-    contact = _contact_by_address(address)
+    contact = _contact_by_address(address, scope)
     if contact is None:
         return None, None, None
     plan = (
-        LeadContactPlan.objects.filter(contact=contact, status__in=ACTIVE_STATUSES)
+        scope.plans()
+        .filter(contact=contact, status__in=ACTIVE_STATUSES)
         .order_by("-plan_start_date")
         .first()
     )
-    return contact, plan, (plan.user if plan else contact.owner)
+    return contact, plan, (plan.user if plan else scope.user_for(contact))
 
 
-def _apply_reply(record: InboundMessage, parsed: ParsedInbound, now) -> None:
-    contact, plan, user = _lead(record, parsed, parsed.from_address)
+def _apply_reply(record: InboundMessage, parsed: ParsedInbound, now, scope: _Scope) -> None:
+    contact, plan, user = _lead(record, parsed, parsed.from_address, scope)
     if contact is None:
         record.status = InboundStatus.UNMATCHED
         record.note = "No sent email or contact matches this reply."
@@ -183,13 +244,13 @@ def _apply_reply(record: InboundMessage, parsed: ParsedInbound, now) -> None:
     record.note = f"Logged as a reply from {contact}; the exit rules applied."
 
 
-def _apply_receipt(record: InboundMessage, parsed: ParsedInbound, now) -> None:
+def _apply_receipt(record: InboundMessage, parsed: ParsedInbound, now, scope: _Scope) -> None:
     record.status = InboundStatus.IGNORED
     record.note = "A read receipt: kept, nothing to do."
 
 
-def _apply_auto_reply(record: InboundMessage, parsed: ParsedInbound, now) -> None:
-    contact, plan, user = _lead(record, parsed, parsed.from_address)
+def _apply_auto_reply(record: InboundMessage, parsed: ParsedInbound, now, scope: _Scope) -> None:
+    contact, plan, user = _lead(record, parsed, parsed.from_address, scope)
     if contact is None:
         record.status = InboundStatus.UNMATCHED
         record.note = "No sent email or contact matches this auto-reply."
@@ -227,7 +288,7 @@ def _resume_time(day: datetime.date, user) -> datetime.datetime:
     return local_to_utc(datetime.datetime.combine(day, start), zone)
 
 
-def _apply_bounce(record: InboundMessage, parsed: ParsedInbound, now) -> None:
+def _apply_bounce(record: InboundMessage, parsed: ParsedInbound, now, scope: _Scope) -> None:
     if not parsed.bounce_permanent:
         record.status, record.note = InboundStatus.IGNORED, "A delay notice, not a failure."
         return
@@ -235,7 +296,9 @@ def _apply_bounce(record: InboundMessage, parsed: ParsedInbound, now) -> None:
     sent = record.outbound_message
     if sent is not None and sent.to_email and sent.to_email.lower() not in addresses:
         addresses.append(sent.to_email.lower())
-    applied = bounce_apply(addresses=addresses, sent=sent, now=now, subject=parsed.subject)
+    applied = bounce_apply(
+        addresses=addresses, sent=sent, now=now, subject=parsed.subject, viewer=scope.viewer
+    )
     if not applied:
         record.status = InboundStatus.UNMATCHED
         record.note = "The bounced address matches no contact."
@@ -246,22 +309,30 @@ def _apply_bounce(record: InboundMessage, parsed: ParsedInbound, now) -> None:
 
 
 def bounce_apply(
-    *, addresses: list[str], sent: OutboundMessage | None, now, subject: str = ""
+    *,
+    addresses: list[str],
+    sent: OutboundMessage | None,
+    now,
+    subject: str = "",
+    viewer: User | None = None,
 ) -> list[Contact]:
-    """Mark each address bounced: suppressed, and every contact at it has its email marked
-    bounced and its plans ended (through the exit rules). Returns the contacts affected."""
+    """Mark each address bounced: suppressed, and every contact at it (within ``viewer``'s
+    scope when one handed the bounce in, see ``_Scope``) has its email marked bounced and its
+    plans ended (through the exit rules). Returns the contacts affected."""
+    scope = _Scope(viewer)
     affected = []
     for address in dict.fromkeys(a.lower() for a in addresses if a):
-        contacts = list(Contact.objects.annotate(address=Lower("email")).filter(address=address))
+        contacts = list(_contacts_at(address, scope))
         services.suppression_add(
             email=address,
             reason=SuppressionReason.BOUNCED,
+            actor=viewer,
             contact=contacts[0] if contacts else None,
             note="Hard bounce.",
         )
         for contact in contacts:
             plan = sent.plan if sent is not None and sent.contact_id == contact.pk else None
-            user = plan.user if plan is not None else contact.owner
+            user = plan.user if plan is not None else scope.user_for(contact)
             plan_services.activity_log(
                 actor=user,
                 user=user,
@@ -277,12 +348,12 @@ def bounce_apply(
     return affected
 
 
-def _apply_complaint(record: InboundMessage, parsed: ParsedInbound, now) -> None:
+def _apply_complaint(record: InboundMessage, parsed: ParsedInbound, now, scope: _Scope) -> None:
     addresses = list(parsed.bounced_recipients)
     sent = record.outbound_message
     if sent is not None and sent.to_email:
         addresses.append(sent.to_email)
-    contacts = complaint_apply(addresses=addresses, sent=sent, now=now)
+    contacts = complaint_apply(addresses=addresses, sent=sent, now=now, viewer=scope.viewer)
     if not contacts:
         record.status, record.note = InboundStatus.UNMATCHED, "The complaint matches no contact."
         return
@@ -290,15 +361,24 @@ def _apply_complaint(record: InboundMessage, parsed: ParsedInbound, now) -> None
     record.note = "Complaint: the contact is opted out and the address suppressed."
 
 
-def complaint_apply(*, addresses: list[str], sent: OutboundMessage | None, now) -> list[Contact]:
-    """A recipient marked our email as spam: treat it as an unsubscribe, and count it against
-    the sender's health."""
+def complaint_apply(
+    *,
+    addresses: list[str],
+    sent: OutboundMessage | None,
+    now,
+    viewer: User | None = None,
+) -> list[Contact]:
+    """A recipient marked our email as spam: treat it as an unsubscribe (of the contacts at
+    the address within ``viewer``'s scope when one handed it in, see ``_Scope``), and count it
+    against the sender's health."""
+    scope = _Scope(viewer)
     affected = []
     for address in dict.fromkeys(a.lower() for a in addresses if a):
-        contacts = list(Contact.objects.annotate(address=Lower("email")).filter(address=address))
+        contacts = list(_contacts_at(address, scope))
         services.suppression_add(
             email=address,
             reason=SuppressionReason.COMPLAINED,
+            actor=viewer,
             contact=contacts[0] if contacts else None,
             note="The recipient reported the email as spam.",
         )

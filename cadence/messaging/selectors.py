@@ -11,7 +11,8 @@ from django.conf import settings
 from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
 
 from cadence.accounts.models import User
-from cadence.accounts.selectors import scope_by_user
+from cadence.accounts.selectors import can_manage_user_work, scope_by_user
+from cadence.messaging.choices import SuppressionReason
 from cadence.messaging.models import InboundMessage, OutboundMessage, Sender, Suppression
 from cadence.notifications.models import REMINDER_EMAIL_HEADER, EmailDelivery
 
@@ -29,7 +30,7 @@ def suppression_list(*, viewer: User) -> QuerySet[Suppression]:
 
     ``note_visible`` says whether the viewer may read an entry's note: what a person wrote is
     for their team (and admins), Cadence's own notes ("Hard bounce.") for everyone."""
-    return Suppression.objects.select_related("created_by").annotate(
+    return Suppression.objects.select_related("created_by", "contact__owner").annotate(
         note_visible=Case(
             When(_note_readable_by(viewer), then=Value(True)),
             default=Value(False),
@@ -45,6 +46,26 @@ def _note_readable_by(viewer: User) -> Q:
     if viewer.team_id:
         readable |= Q(created_by__team=viewer.team_id)
     return readable
+
+
+#: A recipient's own word, which only an admin may lift.
+RECIPIENTS_WORD = (SuppressionReason.UNSUBSCRIBED, SuppressionReason.COMPLAINED)
+
+
+def suppression_can_lift(viewer: User, suppression: Suppression) -> bool:
+    """Whether ``viewer`` may allow email to the address again. Admins may lift any entry;
+    managers an entry added by hand or by a bounce, when it is their team's: added by someone
+    whose work they manage, or (added by Cadence) for such a person's contact. An entry that
+    names nobody is the organisation's, for any manager. A recipient's own unsubscribe or
+    complaint is for admins only."""
+    if viewer.is_admin:
+        return True
+    if not viewer.is_manager or suppression.reason in RECIPIENTS_WORD:
+        return False
+    owner = suppression.created_by
+    if owner is None and suppression.contact is not None:
+        owner = suppression.contact.owner
+    return owner is None or can_manage_user_work(viewer, owner)
 
 
 def sender_list(*, viewer: User) -> QuerySet[Sender]:

@@ -16,8 +16,10 @@ from cadence.crm.models import Contact
 from cadence.messaging import outbox
 from cadence.messaging.choices import OutboundStatus, SuppressionReason
 from cadence.messaging.models import OutboundMessage, Sender, Suppression
+from cadence.messaging.selectors import RECIPIENTS_WORD, suppression_can_lift
 from cadence.plans import services as plan_services
 from cadence.strategies.models import ContactStrategy
+from cadence.strategies.selectors import strategy_can_approve_automation
 
 WAITING = (OutboundStatus.QUEUED, OutboundStatus.AWAITING_APPROVAL)
 
@@ -36,11 +38,22 @@ def _refresh(message: OutboundMessage) -> OutboundMessage:
 # -- Approval -------------------------------------------------------------------------------------
 
 
+def _check_may_approve(actor: User, strategy: ContactStrategy, verb: str) -> None:
+    """The rule is ``strategy_can_approve_automation``'s; this only picks the refusal's words."""
+    if strategy_can_approve_automation(actor, strategy):
+        return
+    if not (actor.is_manager or actor.is_admin):
+        raise PermissionDeniedError(f"Only a manager or an admin may {verb} automation.")
+    raise PermissionDeniedError(
+        f"Only a manager of the team this strategy belongs to, or an admin, may {verb} its "
+        "automation."
+    )
+
+
 @transaction.atomic
 def strategy_approve_automation(*, strategy: ContactStrategy, actor: User) -> ContactStrategy:
     """Turn a strategy's automated steps on; what waited for approval is queued."""
-    if not (actor.is_manager or actor.is_admin):
-        raise PermissionDeniedError("Only a manager or an admin may approve automation.")
+    _check_may_approve(actor, strategy, "approve")
     now = timezone.now()
     ContactStrategy.objects.filter(pk=strategy.pk).update(
         automation_approved_at=now, automation_approved_by=actor, updated_at=now
@@ -55,8 +68,7 @@ def strategy_approve_automation(*, strategy: ContactStrategy, actor: User) -> Co
 @transaction.atomic
 def strategy_revoke_automation(*, strategy: ContactStrategy, actor: User) -> ContactStrategy:
     """Turn automation off again; queued messages wait for a new approval."""
-    if not (actor.is_manager or actor.is_admin):
-        raise PermissionDeniedError("Only a manager or an admin may stop automation.")
+    _check_may_approve(actor, strategy, "stop")
     now = timezone.now()
     ContactStrategy.objects.filter(pk=strategy.pk).update(
         automation_approved_at=None, automation_approved_by=None, updated_at=now
@@ -200,13 +212,16 @@ def suppression_add(
 
 
 def suppression_remove(*, suppression: Suppression, actor: User) -> None:
-    """Allow email to an address again. A recipient's own unsubscribe or complaint can only be
-    lifted by an admin: it is their word, not ours."""
-    recipients_word = (SuppressionReason.UNSUBSCRIBED, SuppressionReason.COMPLAINED)
-    if suppression.reason in recipients_word and not actor.is_admin:
-        raise PermissionDeniedError("The recipient asked for this; only an admin may lift it.")
-    if not (actor.is_admin or actor.is_manager):
-        raise PermissionDeniedError("Only a manager or an admin may lift a suppression.")
+    """Allow email to an address again (``suppression_can_lift`` says who may). A recipient's
+    own unsubscribe or complaint can only be lifted by an admin: it is their word, not ours."""
+    if not suppression_can_lift(actor, suppression):
+        if suppression.reason in RECIPIENTS_WORD and not actor.is_admin:
+            raise PermissionDeniedError("The recipient asked for this; only an admin may lift it.")
+        if not (actor.is_admin or actor.is_manager):
+            raise PermissionDeniedError("Only a manager or an admin may lift a suppression.")
+        raise PermissionDeniedError(
+            "Another team put this address on the list; only its manager or an admin may lift it."
+        )
     suppression.delete()
 
 

@@ -206,7 +206,11 @@ class InboundRawView(APIView):
     """Hand Cadence one inbound email (a reply, an out-of-office answer, a bounce, a
     complaint) as an RFC 822 message: the request body with ``Content-Type:
     message/rfc822``, or JSON ``{"raw": "..."}``. For managers and admins (a mail server's
-    integration); reps log replies as activities."""
+    integration); reps log replies as activities.
+
+    The email is matched only to what the caller may see (a manager's team's emails, plans and
+    contacts; everything for admins): mail about another team's leads is stored as unmatched
+    and changes nothing. The signed webhooks and ``ingest_email`` match organisation-wide."""
 
     parser_classes = [RFC822Parser, JSONParser]
 
@@ -217,12 +221,14 @@ class InboundRawView(APIView):
         serializer = InboundRawSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         raw = serializer.validated_data["raw"].encode("utf-8", errors="surrogateescape")
-        record = inbound_receive(raw=raw, source="api")
+        record = inbound_receive(raw=raw, source="api", viewer=request.user)
         return Response(InboundMessageSerializer(record).data, status=status.HTTP_201_CREATED)
 
 
 class StrategyAutomationView(APIView):
-    """Approve (or stop) a strategy's automated email steps: managers and admins."""
+    """Approve (or stop) a strategy's automated email steps: the managers of the strategy's
+    team (its creator's) and admins. Another team's template, which everyone sees, is a 403;
+    a strategy the user may not see is a 404."""
 
     approve = True
 

@@ -11,6 +11,7 @@ from cadence.messaging.choices import OutboundStatus
 from cadence.messaging.models import OutboundMessage, Sender, Suppression
 from cadence.messaging.outbox import outbox_queue_due, outbox_send_due
 from cadence.messaging.tests.support import automated_strategy, contacts_of, enroll
+from cadence.strategies.models import ContactStrategy
 
 pytestmark = pytest.mark.django_db
 
@@ -61,6 +62,56 @@ def test_only_managers_and_admins_approve_automation(sending_rep, manager, admin
 def test_approving_an_unknown_strategy_is_a_404(manager, client_for):
     url = "/api/v1/strategies/00000000-0000-0000-0000-000000000000/approve-automation/"
     assert client_for(manager).post(url).status_code == 404
+
+
+def _automation_url(strategy, action="approve"):
+    return f"/api/v1/strategies/{strategy.pk}/{action}-automation/"
+
+
+def test_another_teams_manager_may_not_approve_or_stop_a_shared_template(
+    sending_rep, manager, other_manager, admin_user, client_for
+):
+    """Every user sees every template, but only the managers of its team (its creator's) and
+    admins switch its automation: another team's manager gets a 403 and changes nothing."""
+    strategy = _queued(sending_rep, approved=False)
+    outsider_client = client_for(other_manager)
+
+    refused = outsider_client.post(_automation_url(strategy))
+
+    assert refused.status_code == 403
+    assert "team this strategy belongs to" in refused.json()["detail"]
+    strategy.refresh_from_db()
+    assert strategy.automation_approved_at is None
+    assert OutboundMessage.objects.get().status == OutboundStatus.AWAITING_APPROVAL
+
+    approved = client_for(manager).post(_automation_url(strategy))
+    assert approved.status_code == 200
+    assert approved.json()["automation_approved_by_user_id"] == str(manager.pk)
+    assert OutboundMessage.objects.get().status == OutboundStatus.QUEUED
+
+    assert outsider_client.post(_automation_url(strategy, "revoke")).status_code == 403
+    strategy.refresh_from_db()
+    assert strategy.automation_approved_by == manager
+    assert OutboundMessage.objects.get().status == OutboundStatus.QUEUED
+
+    revoked = client_for(admin_user).post(_automation_url(strategy, "revoke"))
+    assert revoked.status_code == 200
+    assert revoked.json()["automation_approved_at"] is None
+    assert OutboundMessage.objects.get().status == OutboundStatus.AWAITING_APPROVAL
+
+    # A custom strategy of another team is not even visible: a 404, as for any such object.
+    ContactStrategy.objects.filter(pk=strategy.pk).update(is_template=False)
+    assert outsider_client.post(_automation_url(strategy)).status_code == 404
+
+
+def test_a_strategy_whose_creator_is_gone_is_approved_by_admins_only(
+    sending_rep, manager, admin_user, client_for
+):
+    strategy = _queued(sending_rep, approved=False)
+    ContactStrategy.objects.filter(pk=strategy.pk).update(created_by=None)
+
+    assert client_for(manager).post(_automation_url(strategy)).status_code == 403
+    assert client_for(admin_user).post(_automation_url(strategy)).status_code == 200
 
 
 def test_reps_cannot_approve_by_editing_the_strategy(sending_rep, client_for):
@@ -247,6 +298,26 @@ def test_suppressions_are_added_by_anyone_and_lifted_by_managers(
     url = f"/api/v1/suppressions/{added.json()['suppression_id']}/"
     assert client_for(sending_rep).delete(url).status_code == 403
     assert client_for(manager).delete(url).status_code == 204
+    assert not Suppression.objects.exists()
+
+
+def test_another_teams_manager_may_not_lift_our_suppressions(
+    sending_rep, manager, other_manager, admin_user, client_for
+):
+    """The list is the organisation's, but an entry a team added by hand, or a bounce of one of
+    its contacts, is that team's to lift (or an admin's): another manager gets a 403."""
+    contact = contacts_of(sending_rep, 1)[0]
+    added = client_for(sending_rep).post("/api/v1/suppressions/", {"email": "ann@client.example"})
+    by_hand = f"/api/v1/suppressions/{added.json()['suppression_id']}/"
+    bounce = Suppression.objects.create(email=contact.email, reason="bounced", contact=contact)
+    bounced = f"/api/v1/suppressions/{bounce.pk}/"
+
+    assert client_for(other_manager).delete(by_hand).status_code == 403
+    assert client_for(other_manager).delete(bounced).status_code == 403
+    assert Suppression.objects.count() == 2
+
+    assert client_for(manager).delete(by_hand).status_code == 204
+    assert client_for(admin_user).delete(bounced).status_code == 204
     assert not Suppression.objects.exists()
 
 

@@ -26,8 +26,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def seller():
-    return sender_user()
+def seller(team):
+    """The sender, on the ``manager`` fixture's team: a manager's raw mail is matched within
+    their team."""
+    return sender_user(team=team)
 
 
 @pytest.fixture
@@ -341,3 +343,132 @@ def test_a_webhook_of_a_provider_not_set_up_is_refused_not_an_error(client, prov
         )
         assert response.status_code in (400, 404), (provider, kind, response.status_code)
     assert not InboundMessage.objects.exists()
+
+
+# -- The raw API matches only within its caller's scope -------------------------------------------
+
+
+def _arf(row):
+    """A provider's abuse report (a complaint) about ``row``."""
+    return (
+        "From: staff@abuse.example\r\nTo: sam@seller.example\r\n"
+        "Subject: complaint about message\r\nMessage-ID: <arf-1@abuse.example>\r\n"
+        "MIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=feedback-report; boundary="F"\r\n'
+        "\r\n--F\r\nContent-Type: text/plain\r\n\r\nAn abuse report.\r\n"
+        "--F\r\nContent-Type: message/feedback-report\r\n\r\n"
+        f"Feedback-Type: abuse\r\nVersion: 1\r\nOriginal-Rcpt-To: <{row.to_email}>\r\n"
+        "\r\n--F\r\nContent-Type: message/rfc822\r\n\r\n"
+        f"From: sam@seller.example\r\nTo: {row.to_email}\r\nMessage-ID: {row.message_id}\r\n"
+        "\r\nHi there\r\n\r\n--F--\r\n"
+    ).encode()
+
+
+def _by_address(row):
+    """A reply that refers to nothing Cadence sent: matched by its sender's address alone."""
+    return (
+        f"From: {row.to_email}\r\nTo: sam@seller.example\r\nSubject: hello again\r\n"
+        "Message-ID: <fresh@client.example>\r\n\r\nAre you still interested?\r\n"
+    ).encode()
+
+
+def _out_of_office(row):
+    return _reply(
+        row,
+        subject="Automatic reply: Quick question",
+        headers="Auto-Submitted: auto-replied\r\n",
+        body="I am out of the office.",
+    )
+
+
+OTHER_TEAMS_MAIL = {
+    "reply": _reply,
+    "reply by address": _by_address,
+    "out of office": _out_of_office,
+    "bounce": _dsn,
+    "complaint": _arf,
+}
+
+
+@pytest.mark.parametrize("build", OTHER_TEAMS_MAIL.values(), ids=OTHER_TEAMS_MAIL.keys())
+def test_another_teams_manager_cannot_touch_our_plans_with_raw_mail(
+    sent, other_manager, client_for, build
+):
+    """Mail about another team's lead, handed in by a manager outside that team, is stored as
+    unmatched: no plan ends or pauses, the contact is not marked, and the answer names none of
+    the other team's contact, plan, email or activity."""
+    response = _post_raw(client_for(other_manager), build(sent))
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["status"] == InboundStatus.UNMATCHED
+    assert (body["contact_id"], body["plan_id"]) == (None, None)
+    assert (body["outbound_message_id"], body["activity_id"]) == (None, None)
+    assert sent.contact.full_name not in body["note"]
+    assert InboundMessage.objects.get().status == InboundStatus.UNMATCHED
+    sent.plan.refresh_from_db()
+    assert (sent.plan.status, sent.plan.exit_reason, sent.plan.resume_at) == (
+        "In Progress",
+        "",
+        None,
+    )
+    sent.contact.refresh_from_db()
+    assert sent.contact.email_status != "bounced"
+    assert not sent.contact.opted_out
+    assert not Activity.objects.filter(direction="inbound").exists()
+    listed = client_for(other_manager).get("/api/v1/inbound/").json()
+    assert listed["count"] == 0
+
+
+def test_a_contact_merely_shared_with_another_team_is_not_theirs_to_match(
+    sent, other_team, other_manager, admin_user, client_for
+):
+    """Sharing a contact with a team lets it see the contact, not end the owning team's plans
+    on it by handing in a reply from the address. An admin's raw mail matches anyone's."""
+    sent.contact.team = other_team
+    sent.contact.save()
+
+    response = _post_raw(client_for(other_manager), _by_address(sent))
+
+    assert response.json()["status"] == InboundStatus.UNMATCHED
+    assert response.json()["contact_id"] is None
+    sent.plan.refresh_from_db()
+    assert sent.plan.status == "In Progress"
+
+    by_admin = _post_raw(client_for(admin_user), _by_address(sent))
+
+    assert by_admin.json()["status"] == InboundStatus.APPLIED
+    assert by_admin.json()["plan_id"] == str(sent.plan.pk)
+    sent.plan.refresh_from_db()
+    assert sent.plan.exit_reason == "replied"
+
+
+def test_the_trusted_doors_still_match_what_another_manager_could_not(
+    sent, other_manager, client_for, mailgun, client
+):
+    """The command and the signed webhook match organisation-wide; an earlier unmatched copy
+    from the raw API does not count as having applied the email."""
+    _post_raw(client_for(other_manager), _reply(sent))
+    sent.plan.refresh_from_db()
+    assert sent.plan.status == "In Progress"
+
+    data = {"body-mime": _reply(sent).decode(), **_signature()}
+    response = client.post("/anymail/mailgun/inbound/", data, **_basic_auth())
+
+    assert response.status_code == 200
+    applied = InboundMessage.objects.get(source="anymail:Mailgun")
+    assert (applied.status, applied.plan) == (InboundStatus.APPLIED, sent.plan)
+    sent.plan.refresh_from_db()
+    assert sent.plan.exit_reason == "replied"
+
+
+def test_the_command_matches_another_teams_bounce(sent, other_manager, client_for, tmp_path):
+    _post_raw(client_for(other_manager), _dsn(sent))
+    path = tmp_path / "bounce.eml"
+    path.write_bytes(_dsn(sent))
+
+    call_command("ingest_email", str(path), stdout=io.StringIO())
+
+    assert InboundMessage.objects.get(source="command").status == InboundStatus.APPLIED
+    sent.contact.refresh_from_db()
+    assert sent.contact.email_status == "bounced"

@@ -458,6 +458,67 @@ def test_another_teams_manager_does_not_see_our_waiting_strategy(
     assert "Spring outreach" not in page
 
 
+def test_another_teams_manager_may_not_approve_or_stop_our_template_from_the_outbox(
+    sending_rep, manager, other_manager, admin_user, web_client
+):
+    """The outbox's approval routes refuse another team's manager as they refuse a rep: back to
+    the page with the reason, nothing changed. The strategy's team manager and admins may."""
+    strategy = _queued(sending_rep, approved=False)
+    approve = f"/outbox/strategies/{strategy.pk}/approve/"
+    stop = f"/outbox/strategies/{strategy.pk}/stop/"
+    client = web_client(other_manager)
+
+    refused = client.post(approve, follow=True)
+
+    assert refused.status_code == 200
+    assert "Only a manager of the team this strategy belongs to" in _text(refused)
+    strategy.refresh_from_db()
+    assert strategy.automation_approved_at is None
+    assert OutboundMessage.objects.get().status == OutboundStatus.AWAITING_APPROVAL
+
+    assert web_client(manager).post(approve).status_code == 302
+    strategy.refresh_from_db()
+    assert strategy.automation_approved_by == manager
+    assert OutboundMessage.objects.get().status == OutboundStatus.QUEUED
+
+    stopped = client.post(stop, follow=True)
+
+    assert "Only a manager of the team this strategy belongs to" in _text(stopped)
+    strategy.refresh_from_db()
+    assert strategy.automation_approved_by == manager
+    assert OutboundMessage.objects.get().status == OutboundStatus.QUEUED
+
+    assert web_client(admin_user).post(stop).status_code == 302
+    strategy.refresh_from_db()
+    assert strategy.automation_approved_at is None
+    assert OutboundMessage.objects.get().status == OutboundStatus.AWAITING_APPROVAL
+
+
+def test_a_template_of_another_team_is_not_offered_for_approval(
+    sending_rep, manager, outsider, other_manager, web_client
+):
+    """Another team's manager whose reps follow our template sees their waiting emails, but
+    neither the queue nor the message page offers to approve a strategy that is not theirs."""
+    strategy = _queued(sending_rep, approved=False, name="Spring outreach")
+    outsider.signature = "Megan"
+    outsider.save()
+    Sender.objects.create(
+        user=outsider, ramp_started_on=datetime.date(2020, 1, 1), postal_address="2 South St"
+    )
+    enroll(strategy, outsider, contacts_of(outsider, 1, domain="south.example"))
+    outbox_queue_due(now=timezone.now())
+    theirs = OutboundMessage.objects.get(user=outsider)
+    assert theirs.status == OutboundStatus.AWAITING_APPROVAL
+    approve = f'action="/outbox/strategies/{strategy.pk}/approve/"'
+
+    page = _text(web_client(other_manager).get("/outbox/"))
+    assert "Strategies awaiting approval" in page
+    assert approve not in page
+    assert approve not in _text(web_client(other_manager).get(f"/outbox/{theirs.pk}/"))
+
+    assert approve in _text(web_client(manager).get("/outbox/"))
+
+
 def test_the_message_page_offers_approval_to_a_manager(sending_rep, manager, web_client):
     strategy = _queued(sending_rep, approved=False)
     row = OutboundMessage.objects.get()
@@ -601,6 +662,20 @@ def test_only_an_admin_lifts_an_unsubscribe(manager, admin_user, web_client):
     done = admin.post(f"/suppressions/{entry.pk}/remove/", {"next": "/suppressions/?q=ann"})
     assert done.status_code == 302
     assert done["Location"] == "/suppressions/?q=ann"
+    assert not Suppression.objects.exists()
+
+
+def test_another_teams_manager_may_not_remove_our_entry(rep, manager, other_manager, web_client):
+    entry = _suppressed("ann@client.example", created_by=rep)
+    client = web_client(other_manager)
+    assert "Remove ann@client.example" not in _text(client.get("/suppressions/"))
+
+    refused = client.post(f"/suppressions/{entry.pk}/remove/", follow=True)
+
+    assert "only its manager or an admin may lift it" in _text(refused)
+    assert Suppression.objects.exists()
+    assert "Remove ann@client.example" in _text(web_client(manager).get("/suppressions/"))
+    assert web_client(manager).post(f"/suppressions/{entry.pk}/remove/").status_code == 302
     assert not Suppression.objects.exists()
 
 

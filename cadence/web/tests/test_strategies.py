@@ -645,6 +645,41 @@ def test_a_rep_neither_sees_nor_may_use_the_approval_buttons(rep, web_client):
     assert strategy.automation_approved_at is None
 
 
+def test_another_teams_manager_may_not_approve_or_stop_our_template(
+    rep, manager, other_manager, admin_user, web_client
+):
+    """A template is everyone's to see and follow, but its automation is its own team's (and
+    admins') to switch: another team's manager gets no buttons and a 403."""
+    strategy = ContactStrategyFactory(created_by=rep)
+    page = f"/strategies/{strategy.pk}/"
+    client = web_client(other_manager)
+
+    html = client.get(page).content.decode()
+    assert "Not approved" in html and "Approve automation" not in html
+    assert client.post(f"{page}automation/approve/").status_code == 403
+    strategy.refresh_from_db()
+    assert strategy.automation_approved_at is None
+
+    assert web_client(manager).post(f"{page}automation/approve/").status_code == 302
+    strategy.refresh_from_db()
+    assert strategy.automation_approved_by == manager
+
+    assert "Stop automation" not in client.get(page).content.decode()
+    assert client.post(f"{page}automation/stop/").status_code == 403
+    strategy.refresh_from_db()
+    assert strategy.automation_approved_by == manager
+
+    admin = web_client(admin_user)
+    assert "Stop automation" in admin.get(page).content.decode()
+    assert admin.post(f"{page}automation/stop/").status_code == 302
+    strategy.refresh_from_db()
+    assert strategy.automation_approved_at is None
+
+    # Another team's custom strategy is not even visible: a 404.
+    ContactStrategy.objects.filter(pk=strategy.pk).update(is_template=False)
+    assert client.post(f"{page}automation/approve/").status_code == 404
+
+
 def test_duplicate_copies_the_steps_into_a_template_of_ones_own(rep, outsider, web_client):
     strategy = strategy_with_steps(rep, 0, 2, 3, name="Outbound SaaS")
 

@@ -33,16 +33,21 @@ from cadence.messaging.choices import (
     OutboundStatus,
     SuppressionReason,
 )
-from cadence.messaging.models import OutboundMessage, Suppression
+from cadence.messaging.models import OutboundMessage
 from cadence.messaging.selectors import (
     captured_mail_get,
     captured_mail_list,
     inbound_list,
     outbox_list,
+    suppression_can_lift,
     suppression_list,
 )
 from cadence.strategies.models import StrategyStep
-from cadence.strategies.selectors import strategy_list
+from cadence.strategies.selectors import (
+    strategies_approvable_by,
+    strategy_can_approve_automation,
+    strategy_list,
+)
 
 PAGE_SIZE = 25
 
@@ -56,10 +61,6 @@ TABS = [
     (OutboundStatus.UNCERTAIN.value, "Uncertain"),
     ("", "All"),
 ]
-
-#: A recipient's own word, which only an admin may lift (the service enforces it).
-RECIPIENTS_WORD = (SuppressionReason.UNSUBSCRIBED, SuppressionReason.COMPLAINED)
-
 
 # -- Forms ----------------------------------------------------------------------------------------
 
@@ -98,15 +99,9 @@ class InboundFilterForm(forms.Form):
 
 
 def _is_approver(user) -> bool:
-    """Whether to show approve and stop buttons; ``strategy_approve_automation`` decides."""
+    """Whether to show the approval queue at all; which strategies it offers, and whether a
+    strategy's buttons show, is ``strategy_can_approve_automation``'s to say."""
     return user.is_manager or user.is_admin
-
-
-def _may_lift(user, suppression: Suppression) -> bool:
-    """Whether to show a Remove button; ``suppression_remove`` decides."""
-    if user.is_admin:
-        return True
-    return user.is_manager and suppression.reason not in RECIPIENTS_WORD
 
 
 def _next_url(request: HttpRequest, default: str) -> str:
@@ -141,8 +136,9 @@ def _status_counts(viewer) -> dict[str, int]:
 
 
 def _approvals(viewer) -> dict:
-    """For managers and admins: the strategies whose messages (among those the viewer sees)
-    wait for approval, and the strategies whose automation is on, to stop it."""
+    """For managers and admins: the strategies they may approve whose messages (among those the
+    viewer sees) wait for approval, and those whose automation is on, to stop it. Another
+    team's template that the viewer's team follows is left out: only its own team approves it."""
     if not _is_approver(viewer):
         return {}
     awaiting = (
@@ -154,14 +150,14 @@ def _approvals(viewer) -> dict:
         .values("n")
     )
     pending = (
-        strategy_list(viewer=viewer)
+        strategies_approvable_by(viewer=viewer)
         .annotate(awaiting_count=Subquery(awaiting, output_field=IntegerField()))
         .filter(awaiting_count__gt=0)
         .order_by("name")
     )
     automated = StrategyStep.objects.filter(strategy=OuterRef("pk"), is_automated=True)
     approved = (
-        strategy_list(viewer=viewer)
+        strategies_approvable_by(viewer=viewer)
         .filter(Exists(automated), automation_approved_at__isnull=False)
         .order_by("name")
     )
@@ -213,7 +209,8 @@ def outbox_message_page(request, pk):
         {
             "message": message,
             "next": request.get_full_path(),
-            "is_approver": _is_approver(request.user),
+            "is_approver": message.strategy is not None
+            and strategy_can_approve_automation(request.user, message.strategy),
         },
     )
 
@@ -407,7 +404,7 @@ def suppressions_page(request):
         if reason := search.cleaned_data["reason"]:
             queryset = queryset.filter(reason=reason)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [{"suppression": s, "may_lift": _may_lift(request.user, s)} for s in page]
+    rows = [{"suppression": s, "may_lift": suppression_can_lift(request.user, s)} for s in page]
     context = {
         "page": page,
         "rows": rows,
@@ -444,7 +441,7 @@ def suppression_remove(request, pk):
             {
                 "suppression": None if not error else suppression,
                 "removed_email": email,
-                "may_lift": _may_lift(request.user, suppression),
+                "may_lift": suppression_can_lift(request.user, suppression),
                 "error": error,
                 "next": _next_url(request, reverse("web-suppressions")),
                 "row_id": pk,

@@ -41,6 +41,7 @@ from cadence.strategies.rendering import (
 )
 from cadence.strategies.selectors import (
     step_list,
+    strategy_can_approve_automation,
     strategy_can_edit,
     strategy_list,
     template_list,
@@ -360,7 +361,7 @@ def _render_editor(request, strategy, *, status=200, **parts):
             strategy
         )
     context["active_plans"] = strategy.plans.filter(status__in=ACTIVE_STATUSES).count()
-    context["can_approve"] = request.user.is_manager or request.user.is_admin
+    context["can_approve"] = strategy_can_approve_automation(request.user, strategy)
     return render(request, "web/strategies/editor.html", context, status=status)
 
 
@@ -450,7 +451,8 @@ def strategy_settings(request, pk):
 @login_required
 @require_POST
 def strategy_automation(request, pk, approve: bool):
-    """Approve or stop automated sending: for managers and admins (the service checks)."""
+    """Approve or stop automated sending: for the managers of the strategy's team and admins
+    (``strategy_can_approve_automation``, which the service checks)."""
     strategy = _strategy_for(request, pk)
     try:
         if approve:
