@@ -57,6 +57,29 @@ def test_attribute_walks_and_format_tricks_are_inert(source, settings):
         "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}",
         "{% set s = 'x' * 5000 %}{% for a in s %}{% for b in s %}{% for c in s %}"
         "{% endfor %}{% endfor %}{% endfor %}",
+        # The security review's F6: widths and padding built before any limit applied.
+        "{{ '%0999999999d'|format(1) }}",
+        "{{ '%0999999999d' % 1 }}",
+        "{{ 'x'.ljust(10**9) }}",
+        "{{ '{:>999999999}'.format(1) }}",
+        "{{ 'x'|center(1000000000) }}",
+        "{{ 'x'|indent(1000000000) }}",
+        "{{ [1]|batch(1000000000, 'x')|list }}",
+        # Values that double until memory runs out, each step small.
+        "{% set s = 'a' * 90000 %}{{ s|replace('a', s) }}",
+        "{% set s = 'a' * 90000 %}{{ s.replace('a', s) }}",
+        "{% macro twice(s) %}{{ s }}{{ s }}{% endmacro %}{% macro h(s, n) %}{% if n %}"
+        "{{ h(twice(s), n - 1) }}{% else %}{{ s|length }}{% endif %}{% endmacro %}{{ h('x', 40) }}",
+        "{% set s = 'x' * 90000 %}{% set y %}{% for i in range(10000) %}{{ s }}{% endfor %}"
+        "{% endset %}{{ y|length }}",
+        "{% set s = 'x' * 90000 %}{% set l = [s, s, s, s, s, s, s, s, s, s] %}"
+        "{% set m = [l, l, l, l, l, l, l, l, l, l] %}{{ [m, m, m, m, m]|string|length }}",
+        "{% set ns = namespace(s='x') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}"
+        "{% endfor %}{{ ns.s|length }}",
+        "{% set ns = namespace(x=10**64) %}{% for i in range(40) %}{% set ns.x = ns.x * ns.x %}"
+        "{% endfor %}{{ ns.x }}",
+        "{{ range(10000)|map('replace', '', 'x' * 90000)|list|length }}",
+        "{{ range(10)|join('x' * 99999) }}",
     ],
 )
 def test_runaway_templates_stop_quickly_and_are_refused_on_save(source):
@@ -64,6 +87,7 @@ def test_runaway_templates_stop_quickly_and_are_refused_on_save(source):
     output = render_text(source, _context())
     assert time.perf_counter() - started < 5
     assert len(output) <= MAX_OUTPUT
+    assert output.problem
     started = time.perf_counter()
     assert template_problems(source), source
     assert time.perf_counter() - started < 5
