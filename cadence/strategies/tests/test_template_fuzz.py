@@ -71,8 +71,10 @@ def _extend_block(inner):
         ),
         st.tuples(expressions, inner).map(lambda t: f"{{% if {t[0]} %}}{t[1]}{{% endif %}}"),
         st.tuples(expressions, inner).map(
-            lambda t: f"{{% set ns = namespace(v={t[0]}) %}}{{% set ns.v = ns.v ~ ns.v %}}"
-            f"{t[1]}{{{{ ns.v }}}}"
+            lambda t: (
+                f"{{% set ns = namespace(v={t[0]}) %}}{{% set ns.v = ns.v ~ ns.v %}}"
+                f"{t[1]}{{{{ ns.v }}}}"
+            )
         ),
         inner.map(lambda body: f"{{% set captured %}}{body}{{% endset %}}{{{{ captured }}}}"),
         inner.map(lambda body: f"{{% filter upper %}}{body}{{% endfilter %}}"),
