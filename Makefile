@@ -30,6 +30,7 @@ demo: migrate
 # filesystem broker with no server to install; it stops when the web server does.
 run: demo
 	@echo "Cadence is starting at http://$(HOST):$(PORT)/  (admin: /admin/, API docs: /api/docs/)"
+	@echo "Sign in with the demo login printed above (also in var/demo-login.txt)."
 	@echo "The Celery worker and scheduler log to var/worker.log."
 	@trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(UV) run --frozen celery -A config worker -B --concurrency 1 --loglevel INFO \

@@ -45,6 +45,10 @@ from cadence.suggestions.analysis import history_analyze
 from cadence.suggestions.services import suggestions_replay
 
 ADMIN_USERNAME = "admin"
+# The login printed first: a rep with tasks overdue and due today, so the first screen shows work.
+REP_USERNAME = content.FEATURED_REP
+# Their dashboards switch to their team's tasks.
+MANAGER_USERNAMES = tuple(user[0] for user in content.USERS if user[3] == Role.MANAGER)
 COMPANY_COUNT = 200
 STANDALONE_ACTIVITY_COUNT = 150
 

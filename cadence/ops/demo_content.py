@@ -28,6 +28,9 @@ USERS = (
     ("mateo", "Mateo", "Garcia", Role.MANAGER, "South", "Sales Manager", "ES", "Europe/Madrid"),
     ("giulia", "Giulia", "Romano", Role.REP, "South", "Account Executive", "IT", "Europe/Rome"),
 )
+# The rep whose login the loader prints first: a newcomer signs in as them and finds work on the
+# dashboard (demo_plans gives them a plan overdue and one due today, on their own calendar).
+FEATURED_REP = "lukas"
 TEAMS = {"North": "UK, DACH and the Nordics.", "South": "Southern Europe and the Americas."}
 
 # fmt: off

@@ -14,6 +14,10 @@ Each plan is built as if the engine (``cadence.plans.progress`` and the services
   plan owes nothing; otherwise ``reminder_due_at`` says when it is owed.
 - Plans end where the engine ends them: a reply, a booked meeting, a bounce or an unsubscribe
   ends the plan at the step current then; doing the last step finishes it.
+- The featured rep (``demo_content.FEATURED_REP``), whose login is printed first, has a plan
+  overdue and one due today on their own calendar, whatever the seed and "now": their first two
+  contacts get plans not started yet (statuses swapped with other contacts, so the mix holds),
+  on strategies that count calendar days, which reach any day exactly.
 - Enrollments keep the strategies' rules. Each contact is in one plan at a time (``exclusive``);
   a re-enrolled contact's earlier plan started long before (``cooldown_days``); and no plan of a
   strategy that pauses on a colleague's reply (``pause_company_on_reply``) runs at a company
@@ -55,6 +59,7 @@ from cadence.plans.choices import (
 from cadence.plans.models import LeadContactPlan, PlanStepResult
 from cadence.plans.progress import due_date_for, end, reminder_lead_time, set_due
 from cadence.scheduling.due import next_due_at
+from cadence.scheduling.zones import local_to_utc, resolve_zone, to_local
 from cadence.strategies.models import ContactStrategy, StrategyStep
 
 # Plans on contacts by status; six company-level, two custom, a few re-enrolled plans and one
@@ -70,6 +75,8 @@ PLAN_MIX = {
 # recently and their first step is due; the rest are scheduled to start later.
 DUE_MIX = (("overdue", 3), ("today", 1), ("upcoming", 6))
 FIRST_DUE_MIX = (("overdue", 4), ("today", 3), ("upcoming", 3))
+# Where the featured rep's first plans not started yet fall due, in order.
+FEATURED_DUES = ("overdue", "today")
 # Shares of the done steps that were skipped (never the last one done), and done ahead of their
 # due date; the others were done late.
 SKIP_SHARE = 0.08
@@ -148,6 +155,7 @@ class _PlanBuilder:
         statuses = [status for status, count in PLAN_MIX.items() for _ in range(count)]
         rng.shuffle(statuses)
         chosen = rng.sample(contacts, len(statuses) + 2)
+        _feature_rep(statuses, chosen)
         reasons = [weighted(rng, content.EXIT_MIX.get(status, (("", 1),))) for status in statuses]
         # Who replies, by company: their colleagues get no plan that a reply would pause.
         repliers = self._repliers
@@ -160,10 +168,18 @@ class _PlanBuilder:
                 pool = [p for p in pool if not p[0].pause_company_on_reply]
             return rng.choices(pool, weights=[s.demo_weight for s, _ in pool])[0]
 
+        featured = list(FEATURED_DUES)
         for status, contact, reason in zip(statuses, chosen, reasons, strict=False):
             pool = open_templates if status in ACTIVE_STATUSES else templates
+            due_on = None
+            if featured and status == PlanStatus.NOT_STARTED and _is_featured(contact):
+                due_on = featured.pop(0)
+                # Business days would move a due date off a weekend or holiday: today, say.
+                pool = [p for p in pool if not p[0].uses_business_days] or pool
             strategy, steps = pick(pool, contact.company, contact)
-            self._plan(rng, status, strategy, steps, contact, contact.company, reason)
+            self._plan(
+                rng, status, strategy, steps, contact, contact.company, reason, due_on=due_on
+            )
 
         # Plans on a whole company, without a contact: the specification allows them.
         for company in rng.sample(companies, 6):
@@ -241,8 +257,14 @@ class _PlanBuilder:
 
     # -- One plan ---------------------------------------------------------------------------
 
-    def _plan(self, rng, status, strategy, steps, contact, company, reason="", paused_at=None):
-        """A plan in ``status`` with its history, added to the build; returns the plan."""
+    def _plan(
+        self, rng, status, strategy, steps, contact, company, reason="", paused_at=None, due_on=None
+    ):
+        """A plan in ``status`` with its history, added to the build; returns the plan.
+
+        ``due_on`` ("overdue" or "today") places an active plan's due date on that day of its
+        owner's calendar instead of a drawn one; the draws are made all the same, so the plans
+        after it do not change."""
         plan = LeadContactPlan(
             plan_id=self.seeded.uuid(),
             company=company,
@@ -258,6 +280,14 @@ class _PlanBuilder:
             bucket = weighted(rng, DUE_MIX if done else FIRST_DUE_MIX)
             days = {"overdue": -rng.randint(1, 8), "today": 0, "upcoming": rng.randint(1, 14)}
             target = at_work_hours(rng, self.now + days[bucket] * DAY)
+            if due_on is not None:
+                # The dashboard's "today" is the owner's local day, which need not be the UTC
+                # day of "now": the drawn time of day, on the owner's calendar.
+                zone = resolve_zone(plan.user.time_zone)
+                day = to_local(self.now, zone).date()
+                if due_on == "overdue":
+                    day += days["overdue"] * DAY
+                target = local_to_utc(datetime.datetime.combine(day, target.time()), zone)
         else:
             done = _steps_done_before_exit(rng, reason, steps)
             days_ago = rng.randint(45, 75) if strategy.archived_at else rng.randint(2, 75)
@@ -459,6 +489,22 @@ class _PlanBuilder:
                     created_at=remind_at,
                 )
             )
+
+
+def _is_featured(contact: Contact) -> bool:
+    return contact.company.owner.username == content.FEATURED_REP
+
+
+def _feature_rep(statuses: list, chosen: list[Contact]) -> None:
+    """Make the featured rep's first contacts' plans not started yet, by swapping statuses
+    with other contacts' plans: the mix of statuses stays what ``PLAN_MIX`` says."""
+    theirs = [i for i, c in enumerate(chosen[: len(statuses)]) if _is_featured(c)]
+    theirs = theirs[: len(FEATURED_DUES)]
+    spare = (i for i, s in enumerate(statuses) if s == PlanStatus.NOT_STARTED and i not in theirs)
+    for index in theirs:
+        if statuses[index] != PlanStatus.NOT_STARTED:
+            other = next(spare)
+            statuses[index], statuses[other] = statuses[other], statuses[index]
 
 
 def steps_of(seeded: Seeded, strategy: ContactStrategy, specs: Sequence) -> list[StrategyStep]:

@@ -22,6 +22,7 @@ from cadence.plans.choices import (
 from cadence.plans.models import LeadContactPlan, PlanStepResult
 from cadence.plans.progress import reminder_lead_time
 from cadence.plans.scheduler import plans_create_due_reminders
+from cadence.plans.selectors import task_counts
 from cadence.scheduling.due import next_due_at
 from cadence.strategies.models import ContactStrategy, StrategyStep
 
@@ -75,6 +76,36 @@ def test_loads_plans_in_every_status_for_two_teams(var_dir, client):
     login_file = var_dir / "demo-login.txt"
     assert PASSWORD in login_file.read_text()
     assert stat.S_IMODE(login_file.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize(
+    "now",
+    [
+        NOW,
+        # Late evening in UTC is already tomorrow in Berlin, where the printed rep works; and a
+        # Saturday, when a strategy counting business days has nothing due.
+        datetime.datetime(2026, 6, 6, 23, 30, tzinfo=datetime.UTC),
+    ],
+)
+@pytest.mark.parametrize("seed", [42, 7])
+def test_the_printed_rep_has_tasks_overdue_and_due_today(client, seed, now):
+    """The first login printed is a rep whose dashboard shows work: tasks overdue and due today
+    on their own calendar, for any seed and "now". The admin's login is printed too."""
+    out = io.StringIO()
+    args = ("--seed", str(seed), "--now", now.isoformat(), "--password", PASSWORD)
+    call_command("load_demo_data", *args, stdout=out)
+    output = out.getvalue()
+
+    login = output[output.index("Log in as:") :]
+    username = login.split()[3]
+    rep = User.objects.get(username=username)
+    assert rep.role == "rep"
+    assert f"Password:  {PASSWORD}" in login
+    assert "Admin pages (/admin/): admin" in login
+    assert client.login(username=username, password=PASSWORD)
+
+    counts = task_counts(user=rep, now=now)
+    assert counts["due"] >= 1 and counts["today"] >= 1, counts
 
 
 def test_history_is_consistent_with_the_plans():

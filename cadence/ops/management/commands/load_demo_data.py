@@ -12,7 +12,13 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from cadence.core.errors import CadenceError
-from cadence.ops.demo import ADMIN_USERNAME, build_demo_data, demo_data_loaded
+from cadence.ops.demo import (
+    ADMIN_USERNAME,
+    MANAGER_USERNAMES,
+    REP_USERNAME,
+    build_demo_data,
+    demo_data_loaded,
+)
 
 LOGIN_FILE_NAME = "demo-login.txt"
 
@@ -61,8 +67,8 @@ class Command(BaseCommand):
                 self.stdout.write(login_file.read_text().rstrip())
             else:
                 self.stdout.write(
-                    f"Its password was not recorded; `manage.py changepassword {ADMIN_USERNAME}` "
-                    "sets a new one."
+                    "Its password was not recorded; `manage.py changepassword "
+                    f"{REP_USERNAME}` (or {ADMIN_USERNAME}) sets a new one."
                 )
             return
 
@@ -74,15 +80,24 @@ class Command(BaseCommand):
         except CadenceError as exc:
             raise CommandError(f"Nothing was loaded: {exc.message}") from exc
 
-        login = (
-            f"Log in as: {ADMIN_USERNAME}\n"
-            f"Password:  {password}\n"
-            f"Every demo user ({', '.join(summary.usernames)}) has this password."
-        )
+        login = _login_text(password, summary.usernames)
         _write_private(login_file, login + "\n")
         self.stdout.write(self.style.SUCCESS(f"Demo data loaded (seed {seed})."))
         self.stdout.write(login)
         self.stdout.write(f"(Saved in {login_file}.)")
+
+
+def _login_text(password: str, usernames: tuple[str, ...]) -> str:
+    """Who to sign in as. The rep first: the admin runs no plans, so their dashboard is empty,
+    while the rep's has tasks overdue and due today."""
+    return (
+        f"Log in as: {REP_USERNAME}  (a rep: the dashboard shows their overdue and due-today "
+        "tasks)\n"
+        f"Password:  {password}\n"
+        f"Admin pages (/admin/): {ADMIN_USERNAME}, same password.\n"
+        f"Every demo user ({', '.join(usernames)}) has this password; the managers "
+        f"({', '.join(MANAGER_USERNAMES)}) can switch the dashboard to their team's tasks."
+    )
 
 
 def _write_private(path: Path, text: str) -> None:
