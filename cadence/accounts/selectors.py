@@ -24,6 +24,12 @@ def scope_by_user(viewer: User, *, field: str) -> Q:
     return Q(**{field: viewer})
 
 
+def can_view_team_work(viewer: User) -> bool:
+    """Whether the viewer oversees others' work: a manager of a team, or an admin. A manager
+    without a team oversees nobody, as ``scope_by_user`` gives them only their own rows."""
+    return viewer.is_admin or (viewer.is_manager and viewer.team_id is not None)
+
+
 def user_list(*, viewer: User) -> QuerySet[User]:
     """Users the viewer may see: everyone for admins, their team (and themselves) otherwise."""
     qs = User.objects.select_related("team")

@@ -1,9 +1,13 @@
+import dataclasses
 import datetime
+import functools
+import operator
 
 from django.db.models import Count, Q, QuerySet
 
-from cadence.accounts.models import User
-from cadence.accounts.selectors import scope_by_user
+from cadence.accounts.choices import Role
+from cadence.accounts.models import Team, User
+from cadence.accounts.selectors import can_view_team_work, scope_by_user
 from cadence.plans.choices import RUNNING_STATUSES
 from cadence.plans.models import LeadContactPlan
 from cadence.scheduling.due import local_day_bounds
@@ -21,7 +25,11 @@ TASK_WINDOWS = ("due", "today", "upcoming")
 
 
 def _task_bounds(user: User, now: datetime.datetime, days: int) -> dict:
-    today_start, today_end = local_day_bounds(now, time_zone=user.time_zone)
+    return _task_bounds_in(user.time_zone, now, days)
+
+
+def _task_bounds_in(time_zone: str, now: datetime.datetime, days: int) -> dict:
+    today_start, today_end = local_day_bounds(now, time_zone=time_zone)
     horizon = today_end + datetime.timedelta(days=days)
     return {
         "due": (None, today_start),
@@ -72,12 +80,123 @@ def task_list(
     for plan in tasks:
         due = plan.next_step_due_date
         plan.window = "due" if due < today_start else "today" if due < today_end else "upcoming"
-        context = template_context(
-            contact=plan.contact,
-            company=plan.company,
-            user=plan.user,
-            plan=plan,
-            step=plan.current_step,
-        )
-        plan.subject = render_text(plan.current_step.subject_template, context)
+        plan.subject = _rendered_subject(plan)
     return tasks
+
+
+def _rendered_subject(plan: LeadContactPlan):
+    context = template_context(
+        contact=plan.contact,
+        company=plan.company,
+        user=plan.user,
+        plan=plan,
+        step=plan.current_step,
+    )
+    return render_text(plan.current_step.subject_template, context)
+
+
+@dataclasses.dataclass(frozen=True)
+class RepTaskCounts:
+    """One person's tasks in the team view: overdue (``due``), due ``today``, ``upcoming``."""
+
+    user: User
+    due: int
+    today: int
+    upcoming: int
+
+
+@dataclasses.dataclass(frozen=True)
+class TeamTasks:
+    """What a manager opens first: each person's task counts, the most behind first, and the
+    tasks of each window asked for, oldest first, each with ``window`` and rendered ``subject``
+    like ``task_list``'s (and its ``user``, to label it)."""
+
+    reps: list[RepTaskCounts]
+    tasks: dict[str, list[LeadContactPlan]]
+
+    def total(self, window: str) -> int:
+        return sum(getattr(rep, window) for rep in self.reps)
+
+
+def _team_people(viewer: User, team: Team | None) -> Q:
+    """Whose tasks the team view holds, over ``User``: an admin's everyone (or ``team``'s
+    members), a manager's team and themselves; a rep only themselves, so the view can show
+    nobody else's work whoever calls it."""
+    if viewer.is_admin:
+        return Q(team=team) if team is not None else Q()
+    if can_view_team_work(viewer):
+        return Q(team=viewer.team_id) | Q(pk=viewer.pk)
+    return Q(pk=viewer.pk)
+
+
+def team_tasks(
+    *,
+    viewer: User,
+    now: datetime.datetime,
+    team: Team | None = None,
+    windows: tuple[str, ...] = TASK_WINDOWS,
+    days: int = 7,
+    limit: int | None = None,
+) -> TeamTasks:
+    """The tasks of the people the viewer oversees, with each person's counts by window.
+
+    ``team`` narrows an admin's view to one team; a manager always sees their own team. The
+    people listed are the active reps in scope and anyone in scope with a task. Windows are
+    ``task_list``'s, by each person's own calendar day, so a rep's counts here are the ones on
+    their own dashboard. ``limit`` caps the tasks of each window. Two queries, and one per
+    window, however many people and tasks.
+    """
+    people = _team_people(viewer, team)
+    tasks = LeadContactPlan.objects.filter(status__in=RUNNING_STATUSES, current_step__isnull=False)
+    if people:
+        tasks = tasks.filter(user__in=User.objects.filter(people))
+    members = list(
+        User.objects.filter(people).filter(
+            Q(is_active=True, role=Role.REP) | Q(pk__in=tasks.values("user_id"))
+        )
+    )
+    if not members:
+        return TeamTasks(reps=[], tasks={window: [] for window in windows})
+
+    # One condition per window over every time zone in the team: a task is overdue when it
+    # fell due before the day began where its owner is.
+    bounds = {zone: _task_bounds_in(zone, now, days) for zone in {m.time_zone for m in members}}
+
+    def in_window(window: str) -> Q:
+        conditions = []
+        for zone, by_window in bounds.items():
+            low, high = by_window[window]
+            condition = Q(user__time_zone=zone, next_step_due_date__lt=high)
+            if low is not None:
+                condition &= Q(next_step_due_date__gte=low)
+            conditions.append(condition)
+        return functools.reduce(operator.or_, conditions)
+
+    counts = {
+        row["user_id"]: row
+        for row in tasks.order_by()
+        .values("user_id")
+        .annotate(**{window: Count("pk", filter=in_window(window)) for window in TASK_WINDOWS})
+    }
+    reps = [
+        RepTaskCounts(
+            user=member,
+            **{window: counts.get(member.pk, {}).get(window, 0) for window in TASK_WINDOWS},
+        )
+        for member in members
+    ]
+    reps.sort(key=lambda rep: (-rep.due, -rep.today, str(rep.user).casefold()))
+
+    by_window = {}
+    for window in windows:
+        plans = (
+            tasks.filter(in_window(window))
+            .select_related("company", "contact", "strategy", "current_step", "user")
+            .order_by("next_step_due_date", "plan_id")
+        )
+        # The subjects are rendered per task: a page shows the first ``limit``, not thousands.
+        by_window[window] = list(plans[:limit] if limit is not None else plans)
+        for plan in by_window[window]:
+            plan.window = window
+            plan.subject = _rendered_subject(plan)
+    return TeamTasks(reps=reps, tasks=by_window)

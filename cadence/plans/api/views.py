@@ -7,11 +7,14 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cadence.accounts.models import Team
+from cadence.accounts.selectors import can_view_team_work
 from cadence.activities import services as activity_services
 from cadence.activities.filters import ActivityFilter
 from cadence.activities.models import Activity
 from cadence.activities.selectors import activity_list
 from cadence.core.api.fields import chunked_lookup
+from cadence.core.errors import PermissionDeniedError
 from cadence.crm.selectors import company_list, contact_list
 from cadence.plans import services
 from cadence.plans.api.serializers import (
@@ -27,7 +30,7 @@ from cadence.plans.api.serializers import (
 from cadence.plans.assignment import strategy_assign
 from cadence.plans.filters import PlanFilter
 from cadence.plans.models import LeadContactPlan
-from cadence.plans.selectors import TASK_WINDOWS, plan_list, task_list
+from cadence.plans.selectors import TASK_WINDOWS, plan_list, task_list, team_tasks
 from cadence.strategies.selectors import strategies_plannable_by
 
 
@@ -163,14 +166,35 @@ class AssignView(APIView):
         return Response(AssignResultSerializer(body).data, status=status.HTTP_201_CREATED)
 
 
+TASK_SCOPES = ("mine", "team")
+
+
 class TaskQuerySerializer(serializers.Serializer):
     window = serializers.ChoiceField(choices=TASK_WINDOWS, required=False)
     days = serializers.IntegerField(min_value=0, max_value=365, default=7)
+    scope = serializers.ChoiceField(choices=TASK_SCOPES, default="mine")
+    team_id = serializers.PrimaryKeyRelatedField(
+        source="team",
+        queryset=Team.objects.all(),
+        pk_field=serializers.UUIDField(),
+        required=False,
+        allow_null=True,
+    )
+
+    def validate(self, attrs):
+        if attrs.get("team") is not None and attrs["scope"] != "team":
+            raise serializers.ValidationError({"team_id": ["A team is picked with scope=team."]})
+        return attrs
 
 
 class TaskViewSet(viewsets.GenericViewSet):
     """Your planned steps: overdue (``window=due``), due ``today`` and ``upcoming`` within
-    ``days`` days (default 7), by your time zone; without ``window``, all three."""
+    ``days`` days (default 7), by your time zone; without ``window``, all three.
+
+    ``scope=team`` (managers and admins) lists the tasks of the people you oversee instead:
+    your team and yourself, or everyone for admins (``team_id`` narrows it to one team); each
+    task's window is by its owner's time zone and ``user_id`` says whose it is. A rep asking for
+    it gets a 403."""
 
     serializer_class = TaskSerializer
     pagination_class = None
@@ -180,12 +204,33 @@ class TaskViewSet(viewsets.GenericViewSet):
         parameters=[
             OpenApiParameter("window", OpenApiTypes.STR, enum=list(TASK_WINDOWS)),
             OpenApiParameter("days", OpenApiTypes.INT),
+            OpenApiParameter("scope", OpenApiTypes.STR, enum=list(TASK_SCOPES)),
+            OpenApiParameter("team_id", OpenApiTypes.UUID),
         ]
     )
     def list(self, request):
         query = TaskQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        tasks = task_list(user=request.user, now=timezone.now(), **query.validated_data)
+        data, now = dict(query.validated_data), timezone.now()
+        team = data.pop("team", None)
+        if data.pop("scope") == "mine":
+            tasks = task_list(user=request.user, now=now, **data)
+            return Response(TaskSerializer(tasks, many=True).data)
+        if not can_view_team_work(request.user):
+            raise PermissionDeniedError("Only managers and admins see their team's tasks.")
+        if team is not None and not request.user.is_admin:
+            raise PermissionDeniedError("Only admins pick a team; yours is shown without one.")
+        window = data.pop("window", None)
+        board = team_tasks(
+            viewer=request.user,
+            now=now,
+            team=team,
+            windows=(window,) if window else TASK_WINDOWS,
+            **data,
+        )
+        tasks = [task for listed in board.tasks.values() for task in listed]
+        # Oldest first across the windows, as for your own tasks.
+        tasks.sort(key=lambda task: (task.next_step_due_date, str(task.pk)))
         return Response(TaskSerializer(tasks, many=True).data)
 
 

@@ -343,3 +343,89 @@ def test_task_list_leaves_out_paused_finished_and_others_plans(client_for, rep, 
 @pytest.mark.parametrize("query", ["window=soon", "days=-1", "days=x", "days=9999"])
 def test_task_list_bad_parameters_are_400(client_for, rep, query):
     assert client_for(rep).get(f"{API}/tasks/?{query}").status_code == 400
+
+
+def _overdue_plan(user, template, **kwargs):
+    due = timezone.now() - datetime.timedelta(days=1)
+    contact = contacts_of(user, 1, **kwargs)[0]
+    return LeadContactPlanFactory(
+        contact=contact, strategy=template, user=user, next_step_due_date=due
+    )
+
+
+def test_team_scope_lists_the_managers_team_labelled_by_owner(
+    client_for, rep, teammate, manager, outsider, template
+):
+    """``scope=team``: the tasks of the manager's team and their own, each with its owner's
+    ``user_id`` and window; another team's are not there."""
+    mine = _overdue_plan(manager, template)
+    reps = _overdue_plan(rep, template)
+    teammates = _overdue_plan(teammate, template)
+    _overdue_plan(outsider, template)
+
+    response = client_for(manager).get(f"{API}/tasks/", {"scope": "team"})
+
+    assert response.status_code == 200, response.content
+    rows = {row["plan_id"]: row for row in response.json()}
+    assert set(rows) == {str(mine.pk), str(reps.pk), str(teammates.pk)}
+    assert rows[str(reps.pk)]["user_id"] == str(rep.pk)
+    assert {row["window"] for row in rows.values()} == {"due"}
+    assert (
+        client_for(manager).get(f"{API}/tasks/", {"scope": "team", "window": "today"}).json() == []
+    )
+    # Without a scope, still only the manager's own.
+    assert [row["plan_id"] for row in client_for(manager).get(f"{API}/tasks/").json()] == [
+        str(mine.pk)
+    ]
+
+
+def test_a_rep_asking_for_the_team_scope_is_refused(client_for, rep, teammate, template):
+    _overdue_plan(teammate, template)
+    response = client_for(rep).get(f"{API}/tasks/", {"scope": "team"})
+    assert response.status_code == 403
+    assert "managers and admins" in response.json()["detail"]
+
+
+def test_admins_see_every_team_or_pick_one(
+    client_for, rep, outsider, manager, admin_user, other_team, template
+):
+    north = _overdue_plan(rep, template)
+    south = _overdue_plan(outsider, template)
+    client = client_for(admin_user)
+
+    everyone = client.get(f"{API}/tasks/", {"scope": "team"}).json()
+    assert {row["plan_id"] for row in everyone} == {str(north.pk), str(south.pk)}
+    picked = client.get(f"{API}/tasks/", {"scope": "team", "team_id": str(other_team.pk)})
+    assert [row["plan_id"] for row in picked.json()] == [str(south.pk)]
+
+    # Only admins pick a team, and only for the team scope.
+    refused = client_for(manager).get(
+        f"{API}/tasks/", {"scope": "team", "team_id": str(other_team.pk)}
+    )
+    assert refused.status_code == 403
+    assert_field_error(client.get(f"{API}/tasks/", {"team_id": str(other_team.pk)}), "team_id", "")
+
+
+@pytest.mark.parametrize(
+    "query", ["scope=everyone", "scope=team&team_id=nope", f"scope=team&team_id={'0' * 32}"]
+)
+def test_team_scope_bad_parameters_are_400(client_for, admin_user, query):
+    assert client_for(admin_user).get(f"{API}/tasks/?{query}").status_code == 400
+
+
+def test_team_scope_query_count_does_not_grow_with_tasks(
+    client_for, team, manager, template, django_assert_max_num_queries
+):
+    from cadence.accounts.tests.factories import UserFactory
+
+    for index, zone in enumerate(("Europe/Berlin", "Asia/Tokyo", "UTC")):
+        person = UserFactory(username=f"member{index}", team=team, time_zone=zone)
+        for _ in range(5):
+            _overdue_plan(person, template)
+    client = client_for(manager)
+
+    # The people, their counts and one query per window.
+    with django_assert_max_num_queries(5):
+        response = client.get(f"{API}/tasks/", {"scope": "team"})
+
+    assert len(response.json()) == 15

@@ -2,6 +2,7 @@
 snooze), unread notifications and plan counts by status."""
 
 import datetime
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -428,3 +429,154 @@ def test_the_dashboard_carries_no_inline_script_or_style(rep, web_client):
     for response in (client.get("/"), client.get(f"/tasks/{plan.pk}/done/", **HTMX)):
         for forbidden in (b" style=", b"<script>", b"hx-on", b"onclick", b"javascript:"):
             assert forbidden not in response.content
+
+
+# -- The team view ------------------------------------------------------------------------------
+
+
+def named(user, name, time_zone=None):
+    user.display_name = name
+    if time_zone:
+        user.time_zone = time_zone
+    user.save()
+    return user
+
+
+def rep_row(html: str, user) -> str:
+    """``user``'s row in the team view's table."""
+    start = html.index(f'<tr id="rep-{user.pk}">')
+    return html[start : html.index("</tr>", start)]
+
+
+def rep_cells(html: str, user) -> list[str]:
+    """The text of each cell of ``user``'s row: name, overdue, due today, next 7 days."""
+    return [
+        re.sub(r"<[^>]+>", "", cell).strip()
+        for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", rep_row(html, user), flags=re.S)
+    ]
+
+
+def test_a_manager_switches_to_the_team_to_see_who_is_behind(
+    rep, teammate, manager, outsider, web_client
+):
+    """ "My team" lists the team's tasks labelled with whose they are, and each person's overdue
+    and due-today counts, the most behind first; another team's tasks are not there."""
+    named(rep, "Rita Rep")
+    named(teammate, "Tom Mate")
+    now = timezone.now()
+    late = make_plan(rep, due=now - datetime.timedelta(days=3), first_name="Lateone")
+    make_plan(rep, due=now - datetime.timedelta(days=2), first_name="Latetwo")
+    make_plan(rep, due=today_at_start(rep), first_name="Todayone")
+    soon = make_plan(teammate, due=now + datetime.timedelta(days=2), first_name="Soonish")
+    make_plan(outsider, due=now - datetime.timedelta(days=1), first_name="Elsewhere")
+
+    html = web_client(manager).get("/?view=team").content.decode()
+
+    assert '<a href="/?view=team" aria-current="page">My team</a>' in html
+    assert 'Overdue <span class="muted">(2)</span>' in html
+    assert 'Today <span class="muted">(1)</span>' in html
+    assert 'Upcoming <span class="muted">(1)</span>' in html
+    assert "Lateone" in html and "Todayone" in html and "Soonish" in html
+    assert "Elsewhere" not in html
+    # Each task says whose it is.
+    late_row = html[html.index(f'id="task-{late.pk}"') :]
+    assert late_row.index("Owner: <strong>Rita Rep</strong>") < late_row.index("</li>")
+    soon_row = html[html.index(f'id="task-{soon.pk}"') :]
+    assert soon_row.index("Owner: <strong>Tom Mate</strong>") < soon_row.index("</li>")
+    # Rita is the most behind: first, with 2 overdue (linked to her overdue plans) and 1 today.
+    assert html.index(f'id="rep-{rep.pk}"') < html.index(f'id="rep-{teammate.pk}"')
+    assert rep_cells(html, rep) == ["Rita Rep", "2", "1", "0"]
+    assert f"/plans/?due=overdue&amp;owner={rep.pk}" in rep_row(html, rep)
+    assert f"/plans/?due=today&amp;owner={rep.pk}" in rep_row(html, rep)
+    assert rep_cells(html, teammate) == ["Tom Mate", "0", "0", "1"]
+    assert f'id="rep-{outsider.pk}"' not in html
+
+
+def test_my_tasks_stays_the_default_for_a_manager(rep, manager, web_client):
+    """Without ``view=team`` a manager sees their own tasks, and the switch to their team."""
+    make_plan(rep, due=timezone.now() - datetime.timedelta(days=1), first_name="Repsown")
+    make_plan(manager, due=timezone.now() - datetime.timedelta(days=1), first_name="Bossown")
+
+    html = web_client(manager).get("/").content.decode()
+
+    assert '<a href="/" aria-current="page">My tasks</a>' in html
+    assert '<a href="/?view=team">My team</a>' in html
+    assert "Bossown" in html and "Repsown" not in html
+    assert "Who is behind" not in html
+    # The manager's own tasks need no owner label.
+    assert "Owner:" not in html
+
+
+def test_a_rep_gets_no_switch_and_view_team_shows_only_their_own(rep, teammate, web_client):
+    make_plan(rep, due=timezone.now() - datetime.timedelta(days=1), first_name="Mine")
+    make_plan(teammate, due=timezone.now() - datetime.timedelta(days=1), first_name="Theirs")
+
+    html = web_client(rep).get("/?view=team").content.decode()
+
+    assert "Mine" in html
+    assert "Theirs" not in html
+    assert "My team" not in html and "Who is behind" not in html
+    assert 'Overdue <span class="muted">(1)</span>' in html
+
+
+def test_an_admin_sees_every_team_or_the_one_picked(
+    rep, outsider, other_team, admin_user, web_client
+):
+    make_plan(rep, due=timezone.now() - datetime.timedelta(days=1), first_name="Northern")
+    make_plan(outsider, due=timezone.now() - datetime.timedelta(days=1), first_name="Southern")
+    client = web_client(admin_user)
+
+    everyone = client.get("/?view=team").content.decode()
+    assert "Northern" in everyone and "Southern" in everyone
+    assert f'id="rep-{rep.pk}"' in everyone and f'id="rep-{outsider.pk}"' in everyone
+    assert '<option value="" selected>All teams</option>' in everyone
+
+    picked = client.get(f"/?view=team&team={other_team.pk}").content.decode()
+    assert "Southern" in picked and "Northern" not in picked
+    assert f'id="rep-{rep.pk}"' not in picked
+    assert f"Who is behind: {other_team.name}" in picked
+
+    # A team that does not exist (or a mistyped one) shows every team again.
+    for team in ("00000000-0000-4000-8000-000000000000", "nope"):
+        page = client.get(f"/?view=team&team={team}")
+        assert page.status_code == 200
+        assert "Northern" in page.content.decode() and "Southern" in page.content.decode()
+
+
+def test_the_team_view_counts_each_persons_own_day(rep, manager, web_client):
+    """A task due at the start of the rep's day is due today for them, whatever the manager's
+    time zone says: the counts match the rep's own dashboard."""
+    named(manager, "Mia Manager", "Pacific/Pago_Pago")  # UTC-11
+    named(rep, "Rita Rep", "Pacific/Kiritimati")  # UTC+14: a day or two ahead of the manager
+    plan = make_plan(rep, due=today_at_start(rep), first_name="Earlybird")
+
+    own = web_client(rep).get("/").content.decode()
+    team = web_client(manager).get("/?view=team").content.decode()
+
+    assert 'Today <span class="muted">(1)</span>' in own
+    assert 'Today <span class="muted">(1)</span>' in team
+    assert f'id="task-{plan.pk}" class="task"' in team  # not marked overdue
+    assert rep_cells(team, rep) == ["Rita Rep", "0", "1", "0"]
+
+
+def test_team_view_query_count_does_not_grow_with_people_or_tasks(
+    team, manager, web_client, django_assert_max_num_queries
+):
+    from cadence.accounts.tests.factories import UserFactory
+
+    now = timezone.now()
+    zones = ("Europe/Berlin", "America/New_York", "Asia/Tokyo", "UTC")
+    for index, zone in enumerate(zones):
+        person = UserFactory(username=f"member{index}", team=team, time_zone=zone)
+        for number in range(6):
+            due = now + datetime.timedelta(hours=number * 20 - 50)
+            make_plan(person, due=due, first_name=f"P{index}x{number}")
+    client = web_client(manager)
+
+    # The people (1), their counts (1) and one query per task section, whatever the number of
+    # people, time zones and tasks; the rest is the page around them, as for "My tasks".
+    with django_assert_max_num_queries(12):
+        page = client.get("/?view=team")
+
+    assert page.content.count(b'class="task') >= 20
+    assert page.content.count(b'<tr id="rep-') == 4

@@ -2,6 +2,11 @@
 upcoming), their open follow-up suggestions and the tasks accepted ones made, their unread
 notifications and their plans by status.
 
+Managers and admins can switch it to their team's tasks (``?view=team``): who is behind, with
+each person's overdue and due-today counts, and the team's tasks labelled with whose they are.
+An admin sees every team, or picks one (``&team=<id>``). For a rep the switch is not offered and
+``?view=team`` shows their own tasks, as the selector's scope would anyway.
+
 Each task has one-click actions (log it done, skip it, snooze its reminder) that work as htmx
 requests, which swap the task's row, and as plain form posts, which come back to the dashboard.
 The helpers about a task's step (its outcomes, its rendered subject, the user's local time) are
@@ -23,7 +28,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from cadence.accounts.models import User
+from cadence.accounts.models import Team, User
+from cadence.accounts.selectors import can_view_team_work, team_list
 from cadence.activities.choices import ActivityType, Outcome, ReminderStatus
 from cadence.activities.selectors import reminder_list
 from cadence.core.errors import CadenceError
@@ -32,7 +38,7 @@ from cadence.notifications.services import reminder_snooze
 from cadence.plans import services
 from cadence.plans.choices import RUNNING_STATUSES, PlanStatus
 from cadence.plans.models import LeadContactPlan
-from cadence.plans.selectors import plan_list, task_counts, task_list
+from cadence.plans.selectors import plan_list, task_counts, task_list, team_tasks
 from cadence.scheduling.due import local_day_bounds
 from cadence.scheduling.zones import local_to_utc, resolve_zone, to_local
 from cadence.strategies.rendering import render_text, template_context
@@ -132,12 +138,14 @@ class TaskDoneForm(forms.Form):
 
 def _task(request, pk) -> LeadContactPlan:
     """The plan behind a task, as the user may see it (a manager may act on their team's), with
-    the attributes ``task_list`` gives its tasks: ``window`` and the rendered ``subject``."""
+    the attributes ``task_list`` gives its tasks: ``window`` and the rendered ``subject``.
+
+    The window is by the owner's calendar day, as on their dashboard and in the team view."""
     plan = get_object_or_404(plan_list(viewer=request.user).select_related("user"), pk=pk)
     due = plan.next_step_due_date
     plan.window = None
     if due is not None:
-        start, end = local_day_bounds(timezone.now(), time_zone=request.user.time_zone)
+        start, end = local_day_bounds(timezone.now(), time_zone=plan.user.time_zone)
         plan.window = "due" if due < start else "today" if due < end else "upcoming"
     plan.subject = step_subject(plan, plan.current_step) if plan.current_step else ""
     return plan
@@ -182,30 +190,91 @@ def _what_next(request, plan: LeadContactPlan) -> str:
     return f"Next: step {plan.current_step.step_number}, due {due}."
 
 
+#: The plans list's ``due`` filter that lists the rest of each section.
+MORE_FILTERS = {"due": "overdue", "today": "today", "upcoming": "week"}
+
+
+class TeamPickForm(forms.Form):
+    """An admin's choice of team for the team view; none is every team."""
+
+    team = forms.ModelChoiceField(
+        label="Team", queryset=Team.objects.none(), required=False, empty_label="All teams"
+    )
+
+    def __init__(self, *args, viewer: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = team_list(viewer=viewer).order_by("name")
+        self.fields["team"].widget.attrs["data-autosubmit"] = ""
+
+
+def _section(key, title, empty, tasks, total, filters: dict) -> dict:
+    more = urlencode({"due": MORE_FILTERS[key], **filters})
+    return {
+        "key": key,
+        "title": title,
+        "empty": empty,
+        "tasks": tasks,
+        "total": total,
+        "more": total - len(tasks),
+        "more_url": f"{reverse('web-plans')}?{more}",
+    }
+
+
+def _my_sections(user: User, now: datetime.datetime) -> list[dict]:
+    counts_by_window = task_counts(user=user, now=now)
+    return [
+        _section(
+            key,
+            title,
+            empty,
+            task_list(user=user, now=now, window=key, limit=TASKS_SHOWN),
+            counts_by_window[key],
+            {"owner": user.pk},
+        )
+        for key, title, empty in SECTIONS
+    ]
+
+
+def _team_context(request, now: datetime.datetime) -> dict:
+    """The team view: each person's counts, most behind first, and the team's tasks."""
+    user = request.user
+    team, picker = None, None
+    if user.is_admin:
+        picker = TeamPickForm(request.GET, viewer=user)
+        # A team that is gone or mistyped shows every team, with the picker saying so.
+        team = picker.cleaned_data["team"] if picker.is_valid() else None
+    board = team_tasks(viewer=user, now=now, team=team, limit=TASKS_SHOWN)
+    plans_url = reverse("web-plans")
+    reps = [
+        {
+            "user": rep.user,
+            "due": rep.due,
+            "today": rep.today,
+            "upcoming": rep.upcoming,
+            "due_url": f"{plans_url}?{urlencode({'due': 'overdue', 'owner': rep.user.pk})}",
+            "today_url": f"{plans_url}?{urlencode({'due': 'today', 'owner': rep.user.pk})}",
+        }
+        for rep in board.reps
+    ]
+    sections = [
+        _section(key, title, empty, board.tasks[key], board.total(key), {})
+        for key, title, empty in SECTIONS
+    ]
+    return {"sections": sections, "reps": reps, "team_picker": picker, "picked_team": team}
+
+
 @login_required
 def dashboard(request):
-    """The user's own tasks by window, latest unread notifications and plan counts by status."""
+    """The user's own tasks by window (or, for managers and admins who ask, their team's),
+    latest unread notifications and plan counts by status."""
     user = request.user
     now = timezone.now()
-    counts_by_window = task_counts(user=user, now=now)
     plans_url = reverse("web-plans")
-    more_filters = {"due": "overdue", "today": "today", "upcoming": "week"}
-    sections = []
-    for key, title, empty in SECTIONS:
-        tasks = task_list(user=user, now=now, window=key, limit=TASKS_SHOWN)
-        total = counts_by_window[key]
-        more = urlencode({"due": more_filters[key], "owner": user.pk})
-        sections.append(
-            {
-                "key": key,
-                "title": title,
-                "empty": empty,
-                "tasks": tasks,
-                "total": total,
-                "more": total - len(tasks),
-                "more_url": f"{plans_url}?{more}",
-            }
-        )
+    can_view_team = can_view_team_work(user)
+    team_view = can_view_team and request.GET.get("view") == "team"
+    view_context = (
+        _team_context(request, now) if team_view else {"sections": _my_sections(user, now)}
+    )
     counts = dict(
         plan_list(viewer=user)
         .filter(user=user)
@@ -222,7 +291,9 @@ def dashboard(request):
         for status in PlanStatus
     ]
     context = {
-        "sections": sections,
+        **view_context,
+        "can_view_team": can_view_team,
+        "team_view": team_view,
         "notifications": notification_list(user=user, unread=True)[:NOTIFICATIONS_SHOWN],
         "status_counts": status_counts,
         **dashboard_context(user),
