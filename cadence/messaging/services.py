@@ -11,7 +11,9 @@ from django.utils import timezone
 
 from cadence.accounts.models import User
 from cadence.accounts.selectors import can_manage_user_work
+from cadence.accounts.services import user_update
 from cadence.core.errors import CadenceError, PermissionDeniedError
+from cadence.core.services import model_update
 from cadence.crm.models import Contact
 from cadence.messaging import outbox
 from cadence.messaging.choices import OutboundStatus, SuppressionReason
@@ -261,6 +263,38 @@ def sender_update(*, sender: Sender, actor: User, data: dict) -> Sender:
         setattr(sender, name, value)
     sender.full_clean()
     sender.save()
+    return sender
+
+
+#: What a user sets about their own sending, on their sender and on their profile; the rest is
+#: their manager's or an admin's (``sender_update``).
+OWN_SENDER_FIELDS = ("postal_address",)
+OWN_PROFILE_FIELDS = ("display_name", "signature")
+
+
+@transaction.atomic
+def sender_update_own(*, user: User, data: dict) -> Sender:
+    """A user changing their own sending: the postal address of their emails' footer and the
+    name and signature the emails carry. Limits, the ramp and the automation pause are refused
+    here even for a manager or an admin, who change them on the sender itself."""
+    others = sorted(set(data) - {*OWN_SENDER_FIELDS, *OWN_PROFILE_FIELDS})
+    if others:
+        raise PermissionDeniedError(
+            f"Your manager or an admin sets {', '.join(others)}; you set your postal address, "
+            "name and signature."
+        )
+    name = data.get("display_name", "")
+    if "\n" in name or "\r" in name:
+        # It goes into the From header, where a line break would fail every send.
+        raise CadenceError(
+            "Your name is one line: it is who your emails come from.", field="display_name"
+        )
+    sender = outbox.sender_for(user)
+    model_update(instance=sender, fields=OWN_SENDER_FIELDS, data=data)
+    profile = {key: value for key, value in data.items() if key in OWN_PROFILE_FIELDS}
+    if profile:
+        user = user_update(user=user, data=profile, fields=OWN_PROFILE_FIELDS)
+    sender.user = user
     return sender
 
 

@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from cadence.messaging.limits import daily_limit
 from cadence.messaging.models import InboundMessage, OutboundMessage, Sender, Suppression
+from cadence.messaging.services import SENDER_LIMIT_FIELDS
 from cadence.scheduling.zones import resolve_zone, to_local
 
 
@@ -139,6 +140,64 @@ class SenderSerializer(serializers.ModelSerializer):
     def get_today_limit(self, sender) -> int:
         today = to_local(timezone.now(), resolve_zone(sender.user.time_zone)).date()
         return daily_limit(sender, today=today)
+
+
+class SenderMeSerializer(SenderSerializer):
+    """Your own sending: the postal address of your emails' footer, and the name and signature
+    they carry. Limits, the ramp and the automation pause are your manager's or an admin's to set
+    (``/senders/{id}/``): sent here, they are refused with a 400 rather than ignored."""
+
+    daily_limit = serializers.IntegerField(read_only=True, allow_null=True)
+    hourly_limit = serializers.IntegerField(read_only=True, allow_null=True)
+    ramp_start = serializers.IntegerField(read_only=True, allow_null=True)
+    ramp_step = serializers.IntegerField(read_only=True, allow_null=True)
+    postal_address = serializers.CharField(
+        max_length=1000,
+        allow_blank=True,
+        required=False,
+        help_text="Printed in every automated email's footer; blank uses the organisation's.",
+    )
+    display_name = serializers.CharField(
+        source="user.display_name",
+        max_length=255,
+        allow_blank=True,
+        required=False,
+        help_text="The name your emails come from; blank uses your first and last name.",
+    )
+    signature = serializers.CharField(
+        source="user.signature",
+        max_length=10_000,
+        allow_blank=True,
+        required=False,
+        trim_whitespace=False,
+        help_text="Your email signature, available to templates as {{ user.signature }}.",
+    )
+
+    class Meta(SenderSerializer.Meta):
+        fields = [*SenderSerializer.Meta.fields, "display_name", "signature"]
+        read_only_fields = [
+            "sender_id",
+            "ramp_started_on",
+            "automation_paused_at",
+            "automation_paused_reason",
+            "created_at",
+            "updated_at",
+        ]
+
+    def validate(self, attrs):
+        refused = {
+            name: [
+                "Your manager or an admin sets this, on /api/v1/senders/{id}/."
+                if name in SENDER_LIMIT_FIELDS
+                else "This is not yours to change here."
+            ]
+            for name in self.initial_data
+            if name in self.fields and self.fields[name].read_only
+        }
+        if refused:
+            raise serializers.ValidationError(refused)
+        # Flatten the user's fields: the service takes one set of names.
+        return {**attrs.pop("user", {}), **attrs}
 
 
 class InboundMessageSerializer(serializers.ModelSerializer):

@@ -17,6 +17,7 @@ from cadence.messaging.api.serializers import (
     InboundRawSerializer,
     OutboundMessageSerializer,
     OutboxConfirmSerializer,
+    SenderMeSerializer,
     SenderSerializer,
     SuppressionSerializer,
 )
@@ -160,11 +161,19 @@ class SenderViewSet(
             sender=serializer.instance, actor=self.request.user, data=serializer.validated_data
         )
 
-    @extend_schema(request=None, responses=SenderSerializer)
-    @action(detail=False, methods=["get"])
+    @extend_schema(methods=["GET"], request=None, responses=SenderMeSerializer)
+    @extend_schema(methods=["PATCH"], request=SenderMeSerializer, responses=SenderMeSerializer)
+    @action(detail=False, methods=["get", "patch"])
     def me(self, request):
-        """Your own sending settings."""
-        return Response(SenderSerializer(sender_for(request.user)).data)
+        """Your own sending settings. ``PATCH`` sets what is yours: your postal address, and the
+        name and signature your emails carry; limits and the ramp are refused (a 400)."""
+        sender = sender_for(request.user)
+        if request.method == "GET":
+            return Response(SenderMeSerializer(sender).data)
+        serializer = SenderMeSerializer(sender, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        sender = services.sender_update_own(user=request.user, data=dict(serializer.validated_data))
+        return Response(SenderMeSerializer(sender).data)
 
     @extend_schema(request=None, responses=SenderSerializer)
     @action(detail=True, methods=["post"])

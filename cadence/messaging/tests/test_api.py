@@ -408,3 +408,107 @@ def test_the_outbox_appears_in_the_schema(client_for, admin_user):
         "/api/v1/suppressions/",
     ):
         assert path in schema["paths"], path
+
+
+# -- Your own sending: /senders/me/ -----------------------------------------------------------
+
+ME = "/api/v1/senders/me/"
+
+
+def test_patching_senders_me_sets_the_footer_the_from_name_and_the_signature(
+    sending_rep, client_for
+):
+    """PATCH /senders/me/ changes the user's own postal address, name and signature, and the
+    next automated email carries them."""
+    client = client_for(sending_rep)
+    changes = {
+        "postal_address": "2 Elm St, Shelbyville",
+        "display_name": "Rita R.",
+        "signature": "-- \nRita, Seller Inc.",
+    }
+
+    response = client.patch(ME, changes, format="json")
+
+    assert response.status_code == 200, response.content
+    assert {name: response.json()[name] for name in changes} == changes
+    assert {name: client.get(ME).json()[name] for name in changes} == changes
+    sending_rep.refresh_from_db()
+    assert (sending_rep.display_name, sending_rep.signature) == (
+        "Rita R.",
+        "-- \nRita, Seller Inc.",
+    )
+    assert Sender.objects.get(user=sending_rep).postal_address == "2 Elm St, Shelbyville"
+
+    _queued(sending_rep)
+    assert outbox_send_due(now=OutboundMessage.objects.get().send_after).sent == 1
+    assert mail.outbox[0].from_email == '"Rita R." <rep@seller.example>'
+    assert "2 Elm St, Shelbyville" in mail.outbox[0].body
+
+
+@pytest.mark.parametrize("role", ["rep", "manager", "admin_user"])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("daily_limit", 9999),
+        ("hourly_limit", 50),
+        ("ramp_start", 100),
+        ("ramp_step", 100),
+        ("ramp_started_on", "2020-01-01"),
+        ("automation_paused_at", None),
+    ],
+)
+def test_senders_me_refuses_what_a_manager_controls_even_from_a_manager(
+    request, client_for, role, field, value
+):
+    """Limits, the ramp and the automation pause are not the user's own to set, whatever their
+    role: a 400 that says so, and nothing changes, not even the address sent along."""
+    user = request.getfixturevalue(role)
+    Sender.objects.create(user=user, ramp_started_on=datetime.date(2024, 1, 1), ramp_step=7)
+    Sender.objects.filter(user=user).update(automation_paused_at=timezone.now())
+
+    response = client_for(user).patch(ME, {field: value, "postal_address": "x"}, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()) == [field]
+    if field != "automation_paused_at":
+        assert "manager or an admin" in response.json()[field][0]
+    sender = Sender.objects.get(user=user)
+    assert (sender.postal_address, sender.ramp_step, sender.daily_limit) == ("", 7, None)
+    assert sender.ramp_started_on == datetime.date(2024, 1, 1)
+    assert sender.automation_paused_at is not None
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        ({"postal_address": "x" * 1001}, "postal_address", "no more than 1000 characters"),
+        ({"postal_address": ["1 Main St"]}, "postal_address", "Not a valid string"),
+        ({"display_name": "Rita\nBcc: all@example.com"}, "display_name", "one line"),
+        ({"display_name": "x" * 256}, "display_name", "no more than 255 characters"),
+        ({"signature": "x" * 10_001}, "signature", "no more than 10000 characters"),
+        ({"signature": None}, "signature", "may not be null"),
+    ],
+)
+def test_senders_me_bad_values_are_400s_that_say_why(sending_rep, client_for, body, field, message):
+    response = client_for(sending_rep).patch(ME, body, format="json")
+
+    assert response.status_code == 400
+    assert message in response.json()[field][0]
+    sending_rep.refresh_from_db()
+    assert (sending_rep.display_name, sending_rep.signature) == ("Rita Rep", "Rita")
+    assert Sender.objects.get(user=sending_rep).postal_address == "1 Main St, Springfield"
+
+
+def test_senders_me_takes_a_patch_without_a_sender_yet_and_no_put(rep, client_for):
+    """A user who never sent has their sender made, ramp starting today, by their first PATCH;
+    a PUT (which would have to name the fields that are not theirs) is not offered."""
+    client = client_for(rep)
+
+    response = client.patch(ME, {"postal_address": "3 Oak Rd"}, format="json")
+
+    assert response.status_code == 200
+    sender = Sender.objects.get(user=rep)
+    assert sender.postal_address == "3 Oak Rd"
+    assert response.json()["sender_id"] == str(sender.pk)
+    assert client.put(ME, {"postal_address": "4 Oak Rd"}, format="json").status_code == 405
+    assert client.patch(ME, ["not", "an", "object"], format="json").status_code == 400
