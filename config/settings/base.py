@@ -187,8 +187,26 @@ WHITENOISE_USE_FINDERS = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
-CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+
+# HTTPS. The embedded default (no SECRET_KEY in the environment, as with `make run`, which keeps a
+# generated one under var/) and DEBUG are development on http://127.0.0.1, where a secure cookie
+# would never come back and a redirect to HTTPS would find no server. Anything else is a
+# deployment, served over HTTPS only: plain HTTP is redirected, browsers are told to keep to
+# HTTPS for a year (HSTS), and cookies travel over it alone. Each can still be set on its own.
+DEVELOPMENT = DEBUG or not env.str("SECRET_KEY", default="")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEVELOPMENT)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEVELOPMENT else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEVELOPMENT)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEVELOPMENT)
+# Behind a reverse proxy that ends TLS, every request arrives as plain HTTP (and the redirect
+# above would loop) unless Django is told which header the proxy sets to "https", e.g.
+# SECURE_PROXY_SSL_HEADER=X-Forwarded-Proto. Opt-in, because the header is believed: the proxy
+# must set or strip it on every request, or any client could claim HTTPS.
+_proxy_ssl_header = env.str("SECURE_PROXY_SSL_HEADER", default="")
+if _proxy_ssl_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
 
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header is what turns an anonymous request into a 401.
