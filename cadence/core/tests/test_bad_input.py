@@ -1,9 +1,14 @@
 """Bad input answers 400 (or 404 for a malformed ID in a URL) with field-level JSON, never a 500."""
 
+import io
 import json
+import re
 
 import pytest
+from rest_framework.exceptions import ParseError
 
+from cadence.core.api.parsers import MAX_JSON_DEPTH, DepthLimitedJSONParser, json_depth
+from cadence.core.tests.api_helpers import UNKNOWN_ID
 from cadence.crm.tests.factories import CompanyFactory, ContactFactory
 from cadence.plans.tests.factories import LeadContactPlanFactory
 from cadence.strategies.tests.factories import ContactStrategyFactory, StrategyStepFactory
@@ -188,6 +193,55 @@ def test_malformed_json_is_400(api):
     )
     assert response.status_code == 400
     assert "detail" in response.json()
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["[" * 1000 + "]" * 1000, '{"a":' * 1000 + "1" + "}" * 1000, "[" * 100_000],
+    ids=["arrays", "objects", "unclosed"],
+)
+@pytest.mark.parametrize("path", ["/api/v1/strategies/", "/api/v1/inbound/raw/"])
+def test_json_nested_too_deep_is_400(client_for, admin_user, path, body):
+    """A body nested past the limit is refused before parsing: a 400, not a RecursionError."""
+    client = client_for(admin_user)
+    client.raise_request_exception = False
+    response = client.generic("POST", path, body, content_type="application/json")
+    assert response.status_code == 400, response.content[:300]
+    assert f"nested more than {MAX_JSON_DEPTH} levels" in response.json()["detail"]
+
+
+def test_json_at_the_depth_limit_parses_and_one_deeper_does_not():
+    """The limit is exact, and brackets inside strings (escaped quotes too) do not count."""
+    parser = DepthLimitedJSONParser()
+    at_limit = "[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH
+    assert json_depth(at_limit) == MAX_JSON_DEPTH
+    assert parser.parse(io.BytesIO(at_limit.encode())) == json.loads(at_limit)
+    with pytest.raises(ParseError):
+        parser.parse(io.BytesIO(f"[{at_limit}]".encode()))
+    text = json.dumps({"name": '[{\\"' * 100, "tags": [["x"]]})
+    assert json_depth(text) == 3
+    assert parser.parse(io.BytesIO(text.encode())) == json.loads(text)
+
+
+def test_options_on_every_api_path_is_never_a_500(client_for, admin_user, rep):
+    """DRF answers OPTIONS by describing each method's form; on /users/me/ (no ID in the URL)
+    that looked for an object by ID and failed. Every path of the schema, as an admin and a
+    rep, with an ID that names nothing."""
+    schema = client_for(admin_user).get("/api/schema/", {"format": "json"}).json()
+    paths = [re.sub(r"\{[^}]+\}", UNKNOWN_ID, path) for path in schema["paths"]]
+    assert "/api/v1/users/me/" in paths
+    for user in (admin_user, rep):
+        client = client_for(user)
+        client.raise_request_exception = False
+        for path in paths:
+            response = client.options(path)
+            assert response.status_code < 500, (user.username, path, response.status_code)
+
+
+def test_options_on_me_describes_the_profile_form(client_for, rep):
+    response = client_for(rep).options("/api/v1/users/me/")
+    assert response.status_code == 200
+    assert "display_name" in response.json()["actions"]["PUT"]
 
 
 def test_request_body_over_the_limit_is_rejected_cleanly(api, settings):

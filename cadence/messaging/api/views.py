@@ -4,10 +4,11 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cadence.core.api.parsers import DepthLimitedJSONParser
 from cadence.core.errors import PermissionDeniedError
 from cadence.messaging import services
 from cadence.messaging.api.serializers import (
@@ -221,7 +222,7 @@ class InboundRawView(APIView):
     contacts; everything for admins): mail about another team's leads is stored as unmatched
     and changes nothing. The signed webhooks and ``ingest_email`` match organisation-wide."""
 
-    parser_classes = [RFC822Parser, JSONParser]
+    parser_classes = [RFC822Parser, DepthLimitedJSONParser]
 
     @extend_schema(request=InboundRawSerializer, responses={201: InboundMessageSerializer})
     def post(self, request):
