@@ -16,6 +16,11 @@ class PlanSerializer(serializers.ModelSerializer):
     """A lead contact plan. ``company_id`` follows from ``contact_id`` when only that is given;
     ``user_id`` defaults to you. The current step and due date are computed, not written."""
 
+    # Blank while the plan runs: the schema must say so, or a client validating answers against
+    # it refuses every running plan.
+    exit_reason = serializers.ChoiceField(
+        choices=ExitReason.choices, allow_blank=True, read_only=True
+    )
     company_id = ScopedRelatedField(source="company", scope=company_list, required=False)
     contact_id = ScopedRelatedField(
         source="contact", scope=contact_list, required=False, allow_null=True

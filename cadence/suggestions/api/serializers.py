@@ -69,7 +69,8 @@ class SuggestionRuleSerializer(serializers.Serializer):
     kind = serializers.CharField(read_only=True)
     label = serializers.CharField(read_only=True)
     description = serializers.CharField(read_only=True)
-    team_id = serializers.UUIDField(source="team.pk", read_only=True, default=None)
+    # Null for the organisation-wide defaults.
+    team_id = serializers.UUIDField(source="team.pk", read_only=True, default=None, allow_null=True)
     enabled = serializers.BooleanField(required=False)
     params = serializers.DictField(required=False)
     definitions = RuleParamSerializer(many=True, read_only=True)
