@@ -4,6 +4,8 @@ run through every door: the checks on save, display, the send path's personaliza
 over HTTP preview, saving a step, the task list and the scheduler pass. Zero 500s, zero uncaught
 exceptions, and every refusal explained (issue 14, section 2)."""
 
+import os
+
 import pytest
 from django.test import Client
 from django.utils import timezone
@@ -95,6 +97,9 @@ MACROS = (
     "{% endmacro %}"
 )
 templates = st.one_of(blocks, blocks.map(lambda body: MACROS + body))
+#: The API fuzz's knob (CADENCE_FUZZ_EXAMPLES, 10 by default) scales these too: 400 templates
+#: through the checks and 60 through the HTTP doors by default.
+SCALE = int(os.environ.get("CADENCE_FUZZ_EXAMPLES", "10"))
 SAMPLE_USER = type("SampleUser", (), {"first_name": "Sam", "display_name": "Sam Seller"})()
 
 
@@ -102,7 +107,7 @@ def _explained(problems) -> bool:
     return all(isinstance(p, str) and len(p.strip()) > 10 for p in problems)
 
 
-@settings(max_examples=400, deadline=None, derandomize=True)
+@settings(max_examples=40 * SCALE, deadline=None, derandomize=True)
 @given(source=templates)
 def test_no_template_escapes_the_checks_the_display_or_the_send_check(source):
     problems = template_problems(source)
@@ -128,7 +133,7 @@ def world(db):
 
 
 @settings(
-    max_examples=60,
+    max_examples=6 * SCALE,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
