@@ -29,8 +29,16 @@ REQUESTS = (
     "r = c.get('/u/nothing', HTTP_HOST='cadence.example.com', HTTP_X_FORWARDED_PROTO='https'); "
     "print(r.status_code, r.get('Strict-Transport-Security'))"
 )
-# Variables that would leak from the environment running the suite into a case.
-OURS = ("SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DATABASE_URL", "CSRF_TRUSTED_ORIGINS")
+# Variables that would leak from the environment running the suite into a case (the browser
+# tests set DJANGO_ALLOW_ASYNC_UNSAFE for Playwright when they are collected).
+OURS = (
+    "SECRET_KEY",
+    "DEBUG",
+    "ALLOWED_HOSTS",
+    "DATABASE_URL",
+    "CSRF_TRUSTED_ORIGINS",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+)
 
 
 def _run(tmp_path, code: list[str], **variables) -> subprocess.CompletedProcess:
