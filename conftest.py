@@ -2,6 +2,8 @@
 
 import pytest
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from rest_framework.test import APIClient
 
 from cadence.accounts.choices import Role
@@ -72,3 +74,16 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def direct_wsgi():
+    """For tests that call the WSGI application directly (schemathesis' from_wsgi): that fires
+    request_started/finished, whose close_old_connections would close the test's own transaction
+    on PostgreSQL (SQLite's in-memory database is never closed). Django's test client disconnects
+    it the same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)

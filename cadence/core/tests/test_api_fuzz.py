@@ -17,8 +17,7 @@ import os
 
 import pytest
 import schemathesis
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
@@ -65,15 +64,8 @@ OPERATIONS = {result.ok().label: result.ok() for result in schema.get_all_operat
 
 
 @pytest.fixture(autouse=True)
-def _keep_the_test_connection():
-    """Calling the WSGI application directly fires request_started/finished, whose
-    close_old_connections would close the test's own transaction on PostgreSQL (SQLite's
-    in-memory database is never closed); Django's test client disconnects it the same way."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
+def _keep_the_test_connection(direct_wsgi):
+    """Every test here calls the WSGI application directly (see ``direct_wsgi``)."""
 
 
 @pytest.fixture

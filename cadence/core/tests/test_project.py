@@ -66,6 +66,7 @@ def api_schema(django_db_blocker):
         ("/api/v1/suggestion-rules/", None),
     ],
 )
+@pytest.mark.usefixtures("direct_wsgi")
 def test_answers_validate_against_the_schema(api_schema, admin_user, rep, path, what):
     """Answers the API fuzzing found at odds with the schema (a client validating them would
     refuse them), each checked as an admin (no team) and a rep."""
