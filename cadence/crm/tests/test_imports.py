@@ -309,7 +309,7 @@ def test_a_company_made_by_one_row_is_used_by_the_next(rep):
 
 
 @pytest.mark.django_db
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(300)
 def test_ten_thousand_rows_import_in_chunks(rep):
     """Slow but always run: a 10,000-row file through the whole job, chunk by chunk, each chunk
     a request's worth of work. (How long it takes is measured, not asserted: about 15-30 s.)"""
