@@ -66,6 +66,12 @@ def user_update(*, user: User, data: dict, fields=ADMIN_FIELDS) -> User:
     password = data.pop("password", None)
     if "email" in fields and "email" in data:
         _check_email_free(data["email"], user)
+    name = data.get("display_name") or ""
+    if "display_name" in fields and ("\n" in name or "\r" in name):
+        # It goes into the From header of the user's emails, where a line break fails every send.
+        raise CadenceError(
+            "Your name is one line: it is who your emails come from.", field="display_name"
+        )
     user, _ = model_update(instance=user, fields=fields, data=data)
     if password:
         _check_password(password, user)

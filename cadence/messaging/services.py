@@ -283,12 +283,6 @@ def sender_update_own(*, user: User, data: dict) -> Sender:
             f"Your manager or an admin sets {', '.join(others)}; you set your postal address, "
             "name and signature."
         )
-    name = data.get("display_name", "")
-    if "\n" in name or "\r" in name:
-        # It goes into the From header, where a line break would fail every send.
-        raise CadenceError(
-            "Your name is one line: it is who your emails come from.", field="display_name"
-        )
     sender = outbox.sender_for(user)
     model_update(instance=sender, fields=OWN_SENDER_FIELDS, data=data)
     profile = {key: value for key, value in data.items() if key in OWN_PROFILE_FIELDS}

@@ -284,10 +284,17 @@ def test_role_team_and_username_are_not_self_service(client_for, rep, other_team
 
 
 @pytest.mark.parametrize(
-    ("field", "value"), [("time_zone", "Nowhere/Town"), ("country", "ZZ"), ("email", "not-mail")]
+    ("field", "value"),
+    [
+        ("time_zone", "Nowhere/Town"),
+        ("country", "ZZ"),
+        ("email", "not-mail"),
+        ("display_name", "Rita\nBcc: all@example.com"),
+    ],
 )
 def test_own_profile_is_validated(client_for, rep, field, value):
-    """A bad time zone, country or email on your own profile is a 400 on that field."""
+    """A bad time zone, country or email, or a name on two lines (it becomes the From header of
+    the user's emails), on your own profile is a 400 on that field."""
     assert_field_error(client_for(rep).patch(ME, {field: value}), field, "")
 
 
