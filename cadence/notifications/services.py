@@ -278,6 +278,12 @@ def reminder_snooze(*, reminder: Reminder, actor: User, until: datetime.datetime
     return reminder
 
 
+def notification_create(*, user_id, title: str, body: str = "", url: str = "") -> Notification:
+    """Put a line in a user's inbox. Every app that tells a user something (the outbox about an
+    email it could not send, inbound mail about paused automation) comes through here."""
+    return Notification.objects.create(user_id=user_id, title=title, body=body, url=url)
+
+
 @transaction.atomic
 def notification_mark_read(*, notification: Notification) -> Notification:
     """Mark one notification read; the first reading time is kept."""

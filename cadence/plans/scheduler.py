@@ -13,6 +13,8 @@ import datetime
 
 from django.db import connection, transaction
 
+from cadence.plans.automation import not_sent_by_cadence_sql
+
 # Plans owed a reminder at %(now)s, oldest first: the partial index on reminder_due_at serves it.
 # No status condition is needed: a check constraint keeps reminder_due_at empty unless the plan
 # runs, and naming the status would lead SQLite's planner to the status index instead.
@@ -24,21 +26,9 @@ _OWED = """
     LIMIT %(limit)s
 """
 
-# A step Cadence sends itself (an automated email to a contact, in a strategy whose automation
-# is approved) needs no reminder: the rep would be told to do what the outbox is doing. Its owed
-# reminder is cleared like any other; the outbox reports what becomes of the email.
-_NOT_SENT_BY_CADENCE = """
-    ({table}.contact_id IS NULL OR NOT EXISTS (
-        SELECT 1 FROM strategy_steps AS step
-        JOIN contact_strategies AS strategy ON strategy.strategy_id = step.strategy_id
-        WHERE step.step_id = {table}.current_step_id
-          AND step.is_automated AND step.activity_type = 'Email'
-          AND strategy.automation_approved_at IS NOT NULL
-    ))
-"""
-
 # One statement a batch: lock the owed plans (skipping those another pass holds), insert their
-# reminders (a reminder that exists is left alone), and clear what they owe. Nothing passes
+# reminders (a reminder that exists is left alone; a step Cadence sends itself gets none, see
+# plans.automation), and clear what they owe. Nothing passes
 # through Python, which is what keeps the pass close to the cost of the SQL itself.
 _POSTGRESQL = f"""
     WITH batch AS (
@@ -52,7 +42,7 @@ _POSTGRESQL = f"""
         SELECT gen_random_uuid(), user_id, plan_id, current_step_id, next_step_due_date,
                reminder_due_at, '', 'pending', '["in_app"]'::jsonb, %(now)s, %(now)s
         FROM batch
-        WHERE {_NOT_SENT_BY_CADENCE.format(table="batch")}
+        WHERE {not_sent_by_cadence_sql("batch")}
         ON CONFLICT DO NOTHING
     )
     UPDATE lead_contact_plans AS plan SET reminder_due_at = NULL
@@ -67,7 +57,7 @@ _SQLITE = (
     SELECT lower(hex(randomblob(16))), user_id, plan_id, current_step_id, next_step_due_date,
            reminder_due_at, '', 'pending', '["in_app"]', %(now)s, %(now)s
     FROM lead_contact_plans WHERE plan_id IN ({_OWED})
-      AND {_NOT_SENT_BY_CADENCE.format(table="lead_contact_plans")}
+      AND {not_sent_by_cadence_sql("lead_contact_plans")}
     """,
     f"""
     UPDATE lead_contact_plans SET reminder_due_at = NULL WHERE plan_id IN ({_OWED})

@@ -8,10 +8,9 @@ cannot move a plan twice.
 from __future__ import annotations
 
 import datetime
-import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -25,6 +24,7 @@ from cadence.core.errors import CadenceError
 from cadence.core.services import model_update, rows_update
 from cadence.crm.choices import EmailStatus
 from cadence.crm.models import Company, Contact
+from cadence.events import ActivitiesLogged, publish
 from cadence.plans import progress
 from cadence.plans.assignment import enrollment_refusal
 from cadence.plans.choices import (
@@ -38,8 +38,6 @@ from cadence.plans.choices import (
 from cadence.plans.models import LeadContactPlan, PlanStepResult
 from cadence.strategies import services as strategy_services
 from cadence.strategies.models import ContactStrategy, StrategyStep
-
-logger = logging.getLogger(__name__)
 
 
 class PlanStateError(CadenceError):
@@ -358,22 +356,6 @@ _EXITS = {
 }
 
 
-#: Called with each list of activities just logged, inside the logging transaction; apps above
-#: plans (suggestions) register here at startup rather than plans importing them.
-activity_listeners: list[Callable[[list[Activity]], None]] = []
-
-
-def _tell_listeners(activities: list[Activity]) -> None:
-    """Let listeners react to new activities. What they add is advice: a listener that fails
-    is logged and rolled back to a savepoint, never failing the activity itself."""
-    for listener in activity_listeners:
-        try:
-            with transaction.atomic():
-                listener(activities)
-        except Exception:
-            logger.exception("Activity listener %s failed", listener.__qualname__)
-
-
 @transaction.atomic
 def activity_log(*, actor: User, skip_to: bool = False, **fields) -> Activity:
     """Record an activity and let it move plans.
@@ -401,7 +383,7 @@ def activity_log(*, actor: User, skip_to: bool = False, **fields) -> Activity:
             progress.finish_step(plan, step, activity=activity, **done)
         progress.save_progress(plan)
     _apply_exit_rules(activity)
-    _tell_listeners([activity])
+    publish(ActivitiesLogged(activities=[activity]))
     return activity
 
 
@@ -480,7 +462,7 @@ def steps_log_done(*, done: Sequence[StepDone]) -> list[Activity]:
     PlanStepResult.objects.bulk_create(results)
     rows_update(model=LeadContactPlan, objs=advanced, fields=progress.PLAN_FIELDS)
     progress.retire_stale_reminders([plan.pk for plan in advanced])
-    _tell_listeners(activities)
+    publish(ActivitiesLogged(activities=activities))
     return activities
 
 

@@ -4,7 +4,7 @@ Step numbers stay 1..n without gaps: creating a step at a taken number shifts th
 deleting one closes the gap, and reordering rewrites them all in one transaction.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from uuid import UUID
 
 from django.db import IntegrityError, transaction
@@ -14,6 +14,7 @@ from django.utils import timezone
 from cadence.accounts.models import User
 from cadence.core.errors import CadenceError
 from cadence.core.services import model_update
+from cadence.events import StrategyStepsChanged, publish
 from cadence.strategies.models import ContactStrategy, StrategyStep
 
 STRATEGY_FIELDS = (
@@ -38,17 +39,25 @@ STEP_FIELDS = (
     "description_template",
     "is_automated",
 )
-# Apps above this one follow template edits (plans move to the right step and due date). They
-# register here when Django starts instead of being imported, so strategies stay unaware of who
-# uses them; listeners run inside the edit's transaction, so an edit and its effects commit
-# together. A listener is called with ``strategy=`` after each edit, and also with
-# ``deleting=<step>`` just before a step is deleted.
-step_edit_listeners: list[Callable[..., None]] = []
 
 
 def _steps_changed(strategy: ContactStrategy, *, deleting: StrategyStep | None = None) -> None:
-    for listener in step_edit_listeners:
-        listener(strategy=strategy, deleting=deleting)
+    # Inside the edit's transaction, so an edit and the plans that follow it commit together.
+    publish(StrategyStepsChanged(strategy=strategy, deleting=deleting))
+
+
+@transaction.atomic
+def strategy_automation_set(*, strategy: ContactStrategy, approved_by: User | None) -> None:
+    """Record that a strategy's automated steps may go out (approved by ``approved_by``), or may
+    not any more (``None``). Who may decide, and what becomes of the emails waiting, is the
+    messaging service's (``strategy_approve_automation``), which calls this."""
+    now = timezone.now()
+    ContactStrategy.objects.filter(pk=strategy.pk).update(
+        automation_approved_at=now if approved_by is not None else None,
+        automation_approved_by=approved_by,
+        updated_at=now,
+    )
+    strategy.refresh_from_db()
 
 
 # Renumbering passes through this offset so that no two steps share a number mid-update; the

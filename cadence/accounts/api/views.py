@@ -26,18 +26,6 @@ from cadence.accounts.login_throttle import client_address, login_throttle_wait
 from cadence.accounts.models import Team, User
 from cadence.accounts.selectors import team_list, user_list
 
-# Apps above accounts add what they know about the signed-in user to ``/users/me/`` (the
-# notifications app adds ``calendar_url``). They register a function of (request, user) that
-# returns extra fields when Django starts, so accounts imports none of them.
-me_extensions: list[Callable[[Request, User], dict]] = []
-
-
-def _me(request, user) -> dict:
-    data = dict(MeSerializer(user, context={"request": request}).data)
-    for extension in me_extensions:
-        data.update(extension(request, user))
-    return data
-
 
 class ReadForAllWriteForAdmins(IsAuthenticated):
     message = "Only admins may do this."
@@ -65,6 +53,9 @@ class UserViewSet(viewsets.ModelViewSet):
     """
 
     queryset = User.objects.none()
+    #: What apps above accounts add to ``/users/me/``: functions of (request, user) returning
+    #: fields. ``cadence/api_urls.py``, which imports every app, names them in a subclass.
+    me_extras: tuple[Callable[[Request, User], dict], ...] = ()
 
     permission_classes = [ReadForAllWriteForAdmins]
     filterset_class = UserFilter
@@ -102,12 +93,18 @@ class UserViewSet(viewsets.ModelViewSet):
         services.user_deactivate(user=self.get_object(), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
+    def _me(self, request, user) -> dict:
+        data = dict(MeSerializer(user, context={"request": request}).data)
+        for extra in self.me_extras:
+            data.update(extra(request, user))
+        return data
+
     @extend_schema(request=MeSerializer, responses=MeSerializer)
     @action(detail=False, methods=["get", "put", "patch"], permission_classes=[IsAuthenticated])
     def me(self, request):
         """The signed-in user's own profile; everyone may read and edit theirs."""
         if request.method == "GET":
-            return Response(_me(request, request.user))
+            return Response(self._me(request, request.user))
         serializer = MeSerializer(
             request.user,
             data=request.data,
@@ -121,7 +118,7 @@ class UserViewSet(viewsets.ModelViewSet):
         if "password" in serializer.validated_data:
             # Keep the session that made the change signed in; other sessions end.
             update_session_auth_hash(request, user)
-        return Response(_me(request, user))
+        return Response(self._me(request, user))
 
 
 class TeamViewSet(viewsets.ModelViewSet):

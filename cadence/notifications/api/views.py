@@ -98,7 +98,7 @@ def calendar_url(request, feed: CalendarFeed) -> str:
 
 
 def me_calendar_url(request, user) -> dict:
-    """``calendar_url`` for ``/users/me/`` (registered with the accounts app)."""
+    """``calendar_url`` for ``/users/me/`` (named in ``cadence/api_urls.py``)."""
     return {"calendar_url": calendar_url(request, services.calendar_feed_for(user=user))}
 
 
