@@ -35,7 +35,7 @@ from django.utils.module_loading import import_string
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    from cadence.activities.models import Activity
+    from cadence.activities.models import Activity, Reminder
     from cadence.strategies.models import ContactStrategy, StrategyStep
 
 logger = logging.getLogger(__name__)
@@ -81,12 +81,23 @@ class ActivitiesLogged:
     activities: Sequence[Activity]
 
 
+@dataclass(frozen=True)
+class ReminderDismissed:
+    """A user dismissed a reminder: what it announced is dealt with, so its unread
+    notifications are read."""
+
+    reminder: Reminder
+
+
 # -- Who reacts to what ---------------------------------------------------------------------------
 
 SUBSCRIBERS: dict[type, tuple[Subscriber, ...]] = {
     StrategyStepsChanged: (Subscriber("cadence.plans.progress.follow_template_edit"),),
     ActivitiesLogged: (
         Subscriber("cadence.suggestions.services.suggestions_on_activities", required=False),
+    ),
+    ReminderDismissed: (
+        Subscriber("cadence.notifications.services.notifications_mark_read_of_reminder"),
     ),
 }
 

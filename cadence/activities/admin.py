@@ -1,14 +1,37 @@
 """Admin for activities (touches that happened) and reminders (nudges about what is due)."""
 
+from django import forms
 from django.contrib import admin
 
 from cadence.activities.models import Activity, Reminder
+from cadence.activities.rules import outcome_check
+from cadence.core.errors import CadenceError
 
 TIMESTAMPS = ("created_at", "updated_at")
 
 
+class ActivityAdminForm(forms.ModelForm):
+    """The activity's rules, as the API and the pages apply them: an outcome its type may have."""
+
+    class Meta:
+        model = Activity
+        # The admin's fieldsets choose the fields shown; the form only adds the rule.
+        fields = "__all__"  # noqa: DJ007
+
+    def clean(self):
+        data = super().clean()
+        try:
+            outcome_check(
+                activity_type=data.get("activity_type", ""), outcome=data.get("outcome", "")
+            )
+        except CadenceError as exc:
+            self.add_error(exc.field, exc.message)
+        return data
+
+
 @admin.register(Activity)
 class ActivityAdmin(admin.ModelAdmin):
+    form = ActivityAdminForm
     list_display = (
         "occurred_at",
         "activity_type",

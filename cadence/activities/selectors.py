@@ -2,7 +2,11 @@ from django.db.models import QuerySet
 
 from cadence.accounts.models import User
 from cadence.accounts.selectors import scope_by_user
+from cadence.activities.choices import ReminderStatus
 from cadence.activities.models import Activity, Reminder
+
+#: Reminders in these states are still to be delivered, once their ``remind_at`` has come.
+UNDELIVERED_REMINDER_STATUSES = (ReminderStatus.PENDING, ReminderStatus.SNOOZED)
 
 
 def activity_list(*, viewer: User) -> QuerySet[Activity]:

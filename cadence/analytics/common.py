@@ -17,9 +17,7 @@ from cadence.analytics.types import (
     ReportFilter,
 )
 from cadence.core.errors import CadenceError
-from cadence.plans.choices import (
-    ExitReason,
-)
+from cadence.plans.exits import RESPONSE_EXIT_REASONS, exit_reason_of
 from cadence.plans.models import LeadContactPlan
 from cadence.strategies.models import ContactStrategy
 
@@ -30,9 +28,8 @@ CUSTOM_PLANS = "Custom plans"
 NO_STRATEGY = "(no strategy)"
 NO_TEAM = "No team"
 
-#: The outcomes that end a plan, and the exit reason they end it with.
-OUTCOME_EXIT_REASONS = {"Replied": ExitReason.REPLIED, "Meeting Booked": ExitReason.MEETING_BOOKED}
-RESPONSE_REASONS = (ExitReason.REPLIED, ExitReason.MEETING_BOOKED)
+#: The exit reasons of plans that ended because the lead responded (``cadence.plans.exits``).
+RESPONSE_REASONS = RESPONSE_EXIT_REASONS
 EXIT_KEYS = ("finished", "opted_out", "bounced", "aborted")
 
 UTC = datetime.UTC
@@ -53,7 +50,7 @@ def conversion_outcomes() -> list[str]:
 
 def conversion_reasons() -> list[str]:
     """The exit reasons that mean a plan converted, from the conversion outcomes."""
-    mapped = [OUTCOME_EXIT_REASONS.get(outcome) for outcome in conversion_outcomes()]
+    mapped = [exit_reason_of(outcome) for outcome in conversion_outcomes()]
     return [str(reason) for reason in mapped if reason]
 
 

@@ -1,8 +1,12 @@
+import datetime
+
 from django.db import transaction
+from django.utils import timezone
 
 from cadence.accounts.models import User
 from cadence.core.errors import CadenceError, PermissionDeniedError
 from cadence.core.services import model_update
+from cadence.crm.choices import EmailStatus
 from cadence.crm.models import Company, Contact
 from cadence.crm.selectors import lead_can_delete
 
@@ -85,3 +89,20 @@ def contact_update(*, actor: User, contact: Contact, data: dict) -> Contact:
 @transaction.atomic
 def contact_delete(*, contact: Contact) -> None:
     contact.delete()
+
+
+def contact_mark_opted_out(*, contact: Contact, at: datetime.datetime) -> bool:
+    """Record that the contact asked not to be contacted, at ``at``; the first time counts.
+    Returns whether this call opted them out. What else an opt-out ends is the plans' rule
+    (``cadence.plans.exits.contact_opt_out``)."""
+    marked = Contact.objects.filter(pk=contact.pk, opted_out=False).update(
+        opted_out=True, opted_out_at=at, updated_at=timezone.now()
+    )
+    return bool(marked)
+
+
+def contact_mark_bounced(*, contact_id) -> None:
+    """Record that mail to the contact's address bounces: nobody emails it again."""
+    Contact.objects.filter(pk=contact_id).update(
+        email_status=EmailStatus.BOUNCED, updated_at=timezone.now()
+    )

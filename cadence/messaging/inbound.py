@@ -1,9 +1,10 @@
 """Mail that comes back: replies, out-of-office answers, bounces and complaints.
 
 Each arrives as an RFC 822 message (the raw API, the ``ingest_email`` command, an email
-provider's inbound webhook) or as a provider's tracking event. It is matched to the email Cadence
-sent by ``In-Reply-To``/``References`` (failing that, by the sender's address), recorded once
-(a webhook delivered twice is applied once), and applied:
+provider's inbound webhook) or as a provider's tracking event. It is read (``inbound_parse``),
+matched to the email Cadence sent by ``In-Reply-To``/``References``, failing that by the sender's
+address (``inbound_match``), recorded once (a webhook delivered twice is applied once), and
+applied here:
 
 - a reply is logged as an inbound Activity with outcome Replied, which the exit rules act on;
 - an out-of-office answer pauses the plan until the return date it gives;
@@ -12,7 +13,7 @@ sent by ``In-Reply-To``/``References`` (failing that, by the sender's address), 
 
 The doors are not equally trusted. The signed webhooks and the ``ingest_email`` command are the
 organisation's own mail and match across it. The raw API is a person's: it matches only what its
-caller's scope (``viewer``, see ``_Scope``), so a manager cannot end another team's plans by
+caller's scope (``viewer``, see ``InboundScope``), so a manager cannot end another team's plans by
 handing in their leads' mail, and the answer, which names the contact and plan, names none of
 another team's: such mail is stored as unmatched.
 """
@@ -22,27 +23,27 @@ from __future__ import annotations
 import datetime
 import email.message
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
 
+from anymail.signals import EventType
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
-from django.db.models.functions import Lower
+from django.db.models import Q
 from django.utils import timezone
 
 from cadence.accounts.models import User
-from cadence.accounts.selectors import can_manage_user_work, scope_by_user
 from cadence.activities.choices import ActivityType, Direction, Outcome
 from cadence.activities.models import Activity
 from cadence.crm.models import Contact
 from cadence.messaging import services
 from cadence.messaging.choices import InboundKind, InboundStatus, OutboundStatus, SuppressionReason
+from cadence.messaging.inbound_match import InboundScope
 from cadence.messaging.inbound_parse import ParsedInbound, parse_message
 from cadence.messaging.models import InboundMessage, OutboundMessage
-from cadence.messaging.outbox import sender_for
-from cadence.notifications.models import Notification
+from cadence.messaging.outbox_checks import sender_for
+from cadence.notifications.services import notification_create
 from cadence.plans import services as plan_services
-from cadence.plans.choices import ACTIVE_STATUSES, RUNNING_STATUSES
+from cadence.plans.choices import RUNNING_STATUSES
 from cadence.plans.models import LeadContactPlan
 from cadence.scheduling.zones import local_to_utc, resolve_zone
 
@@ -51,50 +52,6 @@ logger = logging.getLogger(__name__)
 #: How long an out-of-office answer pauses a plan when it names no return date.
 DEFAULT_AWAY = datetime.timedelta(days=7)
 _TEXT_KEPT = 10_000
-
-
-@dataclass(frozen=True)
-class _Scope:
-    """What an inbound email may be matched to: everything for a trusted door (no ``viewer``),
-    otherwise the sent emails, logged emails and plans of the viewer's scope (their own, their
-    team's for managers, all for admins), and the contacts their scope owns or has plans for.
-    A contact another team merely shares with theirs is not enough: a reply ends the contact's
-    plans, the other team's too. Mail that matches only outside the scope is, for the viewer,
-    mail that matches nothing."""
-
-    viewer: User | None = None
-
-    def sent_messages(self) -> QuerySet[OutboundMessage]:
-        messages = OutboundMessage.objects.select_related("plan", "contact", "user", "step")
-        if self.viewer is None:
-            return messages
-        return messages.filter(scope_by_user(self.viewer, field="user"))
-
-    def activities(self) -> QuerySet[Activity]:
-        activities = Activity.objects.select_related("plan", "contact", "user")
-        if self.viewer is None:
-            return activities
-        return activities.filter(scope_by_user(self.viewer, field="user"))
-
-    def contacts(self) -> QuerySet[Contact]:
-        if self.viewer is None:
-            return Contact.objects.all()
-        worked = self.plans().filter(contact__isnull=False).values("contact_id")
-        return Contact.objects.filter(
-            scope_by_user(self.viewer, field="owner") | Q(pk__in=worked)
-        ).select_related("owner")
-
-    def plans(self) -> QuerySet[LeadContactPlan]:
-        if self.viewer is None:
-            return LeadContactPlan.objects.all()
-        return LeadContactPlan.objects.filter(scope_by_user(self.viewer, field="user"))
-
-    def user_for(self, contact: Contact) -> User:
-        """Whom an email about a contact outside any plan is logged for: its owner, unless the
-        owner is beyond the viewer's reach (a contact another team shares with theirs)."""
-        if self.viewer is None or can_manage_user_work(self.viewer, contact.owner):
-            return contact.owner
-        return self.viewer
 
 
 @transaction.atomic
@@ -111,7 +68,7 @@ def inbound_receive(
     scope. Without one (the signed webhooks, ``ingest_email``) it is matched across the
     organisation.
     """
-    scope = _Scope(viewer)
+    scope = InboundScope(viewer)
     now = now or timezone.now()
     parsed = parse_message(raw, today=now.date())
     record = InboundMessage(
@@ -131,7 +88,7 @@ def inbound_receive(
         record.status, record.note = InboundStatus.DUPLICATE, "Received before; applied once."
         record.save()
         return record
-    record.outbound_message = _sent_message(parsed, scope)
+    record.outbound_message = scope.sent_message(parsed)
     apply = {
         InboundKind.REPLY: _apply_reply,
         InboundKind.AUTO_REPLY: _apply_auto_reply,
@@ -151,89 +108,47 @@ def _after_failure(record: InboundMessage, *, now) -> None:
         _check_sender_health(record.outbound_message.user, now=now)
 
 
-def _sent_message(parsed: ParsedInbound, scope: _Scope) -> OutboundMessage | None:
-    """The email this one answers: by the Message-IDs it refers to, else the latest sent to
-    the address it comes from (or, for a bounce, the address that failed)."""
-    messages = scope.sent_messages()
-    for message_id in parsed.referenced_ids:
-        found = messages.filter(message_id=message_id).first()
-        if found is not None:
-            return found
-    addresses = list(parsed.bounced_recipients) or [parsed.from_address]
-    for address in filter(None, addresses):
-        found = (
-            messages.annotate(address=Lower("to_email"))
-            .filter(address=address.lower(), status=OutboundStatus.SENT)
-            .order_by("-sent_at")
-            .first()
-        )
-        if found is not None:
-            return found
-    return None
-
-
-def _manual_email(parsed: ParsedInbound, scope: _Scope) -> Activity | None:
-    """An email a rep sent by hand and logged with its Message-ID."""
-    for message_id in parsed.referenced_ids:
-        found = (
-            scope.activities().filter(message_id=message_id, direction=Direction.OUTBOUND).first()
-        )
-        if found is not None:
-            return found
-    return None
-
-
-def _contacts_at(address: str, scope: _Scope) -> QuerySet[Contact]:
-    return scope.contacts().annotate(address=Lower("email")).filter(address=address.lower())
-
-
-def _contact_by_address(address: str, scope: _Scope) -> Contact | None:
-    if not address:
-        return None
-    contacts = _contacts_at(address, scope)
-    # Prefer the person someone is working: a contact with an active plan.
-    worked = scope.plans().filter(status__in=ACTIVE_STATUSES).values("contact_id")
-    return contacts.filter(pk__in=worked).first() or contacts.order_by("-updated_at").first()
-
-
-def _lead(record: InboundMessage, parsed: ParsedInbound, address: str, scope: _Scope):
-    """The contact, plan and user an inbound email concerns."""
-    sent = record.outbound_message
-    if sent is not None:
-        return sent.contact, sent.plan, sent.user
-    manual = _manual_email(parsed, scope)
-    if manual is not None:
-        return manual.contact, manual.plan, manual.user
-    contact = _contact_by_address(address, scope)
-    if contact is None:
-        return None, None, None
-    plan = (
-        scope.plans()
-        .filter(contact=contact, status__in=ACTIVE_STATUSES)
-        .order_by("-plan_start_date")
-        .first()
+def _log_inbound(
+    *,
+    user: User,
+    contact: Contact,
+    now: datetime.datetime,
+    parsed: ParsedInbound | None = None,
+    plan: LeadContactPlan | None = None,
+    outcome: str = "",
+    subject: str = "",
+) -> Activity:
+    """Log an email that came in from ``contact`` as an inbound Email activity of ``user``'s
+    (with ``parsed``'s subject, text and Message-ID when it was read), through the plans'
+    ``activity_log``, so that the exit rules see it."""
+    return plan_services.activity_log(
+        actor=user,
+        user=user,
+        contact=contact,
+        plan=plan,
+        activity_type=ActivityType.EMAIL,
+        direction=Direction.INBOUND,
+        outcome=outcome,
+        subject=(parsed.subject if parsed else subject)[:255],
+        description=parsed.text if parsed else "",
+        occurred_at=now,
+        message_id=parsed.message_id[:998] if parsed else "",
     )
-    return contact, plan, (plan.user if plan else scope.user_for(contact))
 
 
-def _apply_reply(record: InboundMessage, parsed: ParsedInbound, now, scope: _Scope) -> None:
-    contact, plan, user = _lead(record, parsed, parsed.from_address, scope)
+def _apply_reply(record: InboundMessage, parsed: ParsedInbound, now, scope: InboundScope) -> None:
+    contact, plan, user = scope.lead(parsed, record.outbound_message)
     if contact is None:
         record.status = InboundStatus.UNMATCHED
         record.note = "No sent email or contact matches this reply."
         return
-    activity = plan_services.activity_log(
-        actor=user,
+    activity = _log_inbound(
         user=user,
         contact=contact,
         plan=plan if plan is not None and plan.contact_id == contact.pk else None,
-        activity_type=ActivityType.EMAIL,
-        direction=Direction.INBOUND,
         outcome=Outcome.REPLIED,
-        subject=parsed.subject[:255],
-        description=parsed.text,
-        occurred_at=now,
-        message_id=parsed.message_id[:998],
+        parsed=parsed,
+        now=now,
     )
     record.status, record.contact, record.plan, record.activity = (
         InboundStatus.APPLIED,
@@ -244,13 +159,15 @@ def _apply_reply(record: InboundMessage, parsed: ParsedInbound, now, scope: _Sco
     record.note = f"Logged as a reply from {contact}; the exit rules applied."
 
 
-def _apply_receipt(record: InboundMessage, parsed: ParsedInbound, now, scope: _Scope) -> None:
+def _apply_receipt(record: InboundMessage, parsed: ParsedInbound, now, scope: InboundScope) -> None:
     record.status = InboundStatus.IGNORED
     record.note = "A read receipt: kept, nothing to do."
 
 
-def _apply_auto_reply(record: InboundMessage, parsed: ParsedInbound, now, scope: _Scope) -> None:
-    contact, plan, user = _lead(record, parsed, parsed.from_address, scope)
+def _apply_auto_reply(
+    record: InboundMessage, parsed: ParsedInbound, now, scope: InboundScope
+) -> None:
+    contact, plan, user = scope.lead(parsed, record.outbound_message)
     if contact is None:
         record.status = InboundStatus.UNMATCHED
         record.note = "No sent email or contact matches this auto-reply."
@@ -259,18 +176,7 @@ def _apply_auto_reply(record: InboundMessage, parsed: ParsedInbound, now, scope:
     until = _resume_time(parsed.return_date, user) if parsed.return_date else now + DEFAULT_AWAY
     if until <= now:
         until = now + datetime.timedelta(hours=1)
-    activity = plan_services.activity_log(
-        actor=user,
-        user=user,
-        contact=contact,
-        activity_type=ActivityType.EMAIL,
-        direction=Direction.INBOUND,
-        subject=parsed.subject[:255],
-        description=parsed.text,
-        occurred_at=now,
-        message_id=parsed.message_id[:998],
-    )
-    record.activity = activity
+    record.activity = _log_inbound(user=user, contact=contact, parsed=parsed, now=now)
     record.status = InboundStatus.APPLIED
     when = f"{until:%Y-%m-%d %H:%M} UTC"
     if plan is None or plan.status not in RUNNING_STATUSES:
@@ -288,14 +194,19 @@ def _resume_time(day: datetime.date, user) -> datetime.datetime:
     return local_to_utc(datetime.datetime.combine(day, start), zone)
 
 
-def _apply_bounce(record: InboundMessage, parsed: ParsedInbound, now, scope: _Scope) -> None:
+def _failed_addresses(parsed_recipients, sent: OutboundMessage | None) -> list[str]:
+    """The addresses a bounce or a complaint is about: those it names and, when it is matched to
+    an email Cadence sent, that email's, lowercased, each once."""
+    addresses = [*parsed_recipients, sent.to_email if sent is not None else ""]
+    return list(dict.fromkeys(address.lower() for address in addresses if address))
+
+
+def _apply_bounce(record: InboundMessage, parsed: ParsedInbound, now, scope: InboundScope) -> None:
     if not parsed.bounce_permanent:
         record.status, record.note = InboundStatus.IGNORED, "A delay notice, not a failure."
         return
-    addresses = list(parsed.bounced_recipients)
     sent = record.outbound_message
-    if sent is not None and sent.to_email and sent.to_email.lower() not in addresses:
-        addresses.append(sent.to_email.lower())
+    addresses = _failed_addresses(parsed.bounced_recipients, sent)
     applied = bounce_apply(
         addresses=addresses, sent=sent, now=now, subject=parsed.subject, viewer=scope.viewer
     )
@@ -308,6 +219,47 @@ def _apply_bounce(record: InboundMessage, parsed: ParsedInbound, now, scope: _Sc
     record.note = "Hard bounce: " + ", ".join(addresses) + " marked bounced, plans ended."
 
 
+def _apply_complaint(
+    record: InboundMessage, parsed: ParsedInbound, now, scope: InboundScope
+) -> None:
+    sent = record.outbound_message
+    addresses = _failed_addresses(parsed.bounced_recipients, sent)
+    contacts = complaint_apply(addresses=addresses, sent=sent, now=now, viewer=scope.viewer)
+    if not contacts:
+        record.status, record.note = InboundStatus.UNMATCHED, "The complaint matches no contact."
+        return
+    record.status, record.contact = InboundStatus.APPLIED, contacts[0]
+    record.note = "Complaint: the contact is opted out and the address suppressed."
+
+
+def _suppress_each(
+    *,
+    addresses: list[str],
+    reason: SuppressionReason,
+    note: str,
+    viewer: User | None,
+    then: Callable[[Contact, str, InboundScope], object],
+) -> list[Contact]:
+    """Put each address on the suppression list (for ``reason``, with ``note``), then do
+    ``then(contact, address, scope)`` for every contact at it within ``viewer``'s scope (see
+    ``InboundScope``). Returns the contacts affected."""
+    scope = InboundScope(viewer)
+    affected = []
+    for address in dict.fromkeys(a.lower() for a in addresses if a):
+        contacts = list(scope.contacts_at(address))
+        services.suppression_add(
+            email=address,
+            reason=reason,
+            actor=viewer,
+            contact=contacts[0] if contacts else None,
+            note=note,
+        )
+        for contact in contacts:
+            then(contact, address, scope)
+            affected.append(contact)
+    return affected
+
+
 def bounce_apply(
     *,
     addresses: list[str],
@@ -317,48 +269,28 @@ def bounce_apply(
     viewer: User | None = None,
 ) -> list[Contact]:
     """Mark each address bounced: suppressed, and every contact at it (within ``viewer``'s
-    scope when one handed the bounce in, see ``_Scope``) has its email marked bounced and its
-    plans ended (through the exit rules). Returns the contacts affected."""
-    scope = _Scope(viewer)
-    affected = []
-    for address in dict.fromkeys(a.lower() for a in addresses if a):
-        contacts = list(_contacts_at(address, scope))
-        services.suppression_add(
-            email=address,
-            reason=SuppressionReason.BOUNCED,
-            actor=viewer,
-            contact=contacts[0] if contacts else None,
-            note="Hard bounce.",
+    scope when one handed the bounce in, see ``InboundScope``) has a bounce logged, which marks its
+    email bounced and ends its plans (the exit rules). Returns the contacts affected."""
+
+    def log_bounce(contact: Contact, address: str, scope: InboundScope) -> None:
+        plan = sent.plan if sent is not None and sent.contact_id == contact.pk else None
+        user = plan.user if plan is not None else scope.user_for(contact)
+        _log_inbound(
+            user=user,
+            contact=contact,
+            plan=plan,
+            outcome=Outcome.BOUNCED,
+            subject=subject or f"Bounce: {address}",
+            now=now,
         )
-        for contact in contacts:
-            plan = sent.plan if sent is not None and sent.contact_id == contact.pk else None
-            user = plan.user if plan is not None else scope.user_for(contact)
-            plan_services.activity_log(
-                actor=user,
-                user=user,
-                contact=contact,
-                plan=plan,
-                activity_type=ActivityType.EMAIL,
-                direction=Direction.INBOUND,
-                outcome=Outcome.BOUNCED,
-                subject=(subject or f"Bounce: {address}")[:255],
-                occurred_at=now,
-            )
-            affected.append(contact)
-    return affected
 
-
-def _apply_complaint(record: InboundMessage, parsed: ParsedInbound, now, scope: _Scope) -> None:
-    addresses = list(parsed.bounced_recipients)
-    sent = record.outbound_message
-    if sent is not None and sent.to_email:
-        addresses.append(sent.to_email)
-    contacts = complaint_apply(addresses=addresses, sent=sent, now=now, viewer=scope.viewer)
-    if not contacts:
-        record.status, record.note = InboundStatus.UNMATCHED, "The complaint matches no contact."
-        return
-    record.status, record.contact = InboundStatus.APPLIED, contacts[0]
-    record.note = "Complaint: the contact is opted out and the address suppressed."
+    return _suppress_each(
+        addresses=addresses,
+        reason=SuppressionReason.BOUNCED,
+        note="Hard bounce.",
+        viewer=viewer,
+        then=log_bounce,
+    )
 
 
 def complaint_apply(
@@ -369,23 +301,15 @@ def complaint_apply(
     viewer: User | None = None,
 ) -> list[Contact]:
     """A recipient marked our email as spam: treat it as an unsubscribe (of the contacts at
-    the address within ``viewer``'s scope when one handed it in, see ``_Scope``), and count it
+    the address within ``viewer``'s scope when one handed it in, see ``InboundScope``), and count it
     against the sender's health."""
-    scope = _Scope(viewer)
-    affected = []
-    for address in dict.fromkeys(a.lower() for a in addresses if a):
-        contacts = list(_contacts_at(address, scope))
-        services.suppression_add(
-            email=address,
-            reason=SuppressionReason.COMPLAINED,
-            actor=viewer,
-            contact=contacts[0] if contacts else None,
-            note="The recipient reported the email as spam.",
-        )
-        for contact in contacts:
-            services.contact_unsubscribe(contact=contact, at=now)
-            affected.append(contact)
-    return affected
+    return _suppress_each(
+        addresses=addresses,
+        reason=SuppressionReason.COMPLAINED,
+        note="The recipient reported the email as spam.",
+        viewer=viewer,
+        then=lambda contact, address, scope: services.contact_unsubscribe(contact=contact, at=now),
+    )
 
 
 def _check_sender_health(user, *, now) -> None:
@@ -411,8 +335,8 @@ def _check_sender_health(user, *, now) -> None:
     )
     sender = sender_for(user)
     if services.sender_pause_automation(sender=sender, reason=reason):
-        Notification.objects.create(
-            user=user,
+        notification_create(
+            user_id=user.pk,
             title="Your automated emails are paused",
             body=reason,
             url=f"/api/v1/senders/{sender.pk}/",
@@ -428,9 +352,9 @@ def tracking_event_apply(
     other events are not ours to act on (``None``)."""
     now = now or timezone.now()
     kinds = {
-        "bounced": InboundKind.BOUNCE,
-        "complained": InboundKind.COMPLAINT,
-        "unsubscribed": InboundKind.COMPLAINT,
+        EventType.BOUNCED: InboundKind.BOUNCE,
+        EventType.COMPLAINED: InboundKind.COMPLAINT,
+        EventType.UNSUBSCRIBED: InboundKind.COMPLAINT,
     }
     if event_type not in kinds:
         return None
@@ -444,9 +368,7 @@ def tracking_event_apply(
             .filter(Q(esp_message_id__in=forms) | Q(message_id__in=forms))
             .first()
         )
-    addresses = [recipient] if recipient else []
-    if sent is not None and sent.to_email:
-        addresses.append(sent.to_email)
+    addresses = _failed_addresses([recipient], sent)
     record = InboundMessage(
         source=source[:50],
         kind=kinds[event_type],
@@ -455,18 +377,20 @@ def tracking_event_apply(
         outbound_message=sent,
         plan=sent.plan if sent else None,
     )
-    if event_type == "bounced":
+    if event_type == EventType.BOUNCED:
         contacts = bounce_apply(addresses=addresses, sent=sent, now=now)
-    elif event_type == "complained":
+    elif event_type == EventType.COMPLAINED:
         contacts = complaint_apply(addresses=addresses, sent=sent, now=now)
     else:
-        contacts = list(
-            Contact.objects.annotate(address=Lower("email")).filter(
-                address__in=[a.lower() for a in addresses]
-            )
+        contacts = _suppress_each(
+            addresses=addresses,
+            reason=SuppressionReason.UNSUBSCRIBED,
+            note="The recipient unsubscribed through the email provider.",
+            viewer=None,
+            then=lambda contact, address, scope: services.contact_unsubscribe(
+                contact=contact, at=now
+            ),
         )
-        for contact in contacts:
-            services.contact_unsubscribe(contact=contact, at=now)
     record.status = InboundStatus.APPLIED if contacts else InboundStatus.UNMATCHED
     record.contact = contacts[0] if contacts else None
     record.note = f"{event_type} applied to {len(contacts)} contact(s)."

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
+from django.db.models.functions import Lower
 
 from cadence.accounts.models import User
 from cadence.accounts.selectors import can_manage_user_work, scope_by_user
@@ -46,6 +47,22 @@ def _note_readable_by(viewer: User) -> Q:
     if viewer.team_id:
         readable |= Q(created_by__team=viewer.team_id)
     return readable
+
+
+def _suppressions_of(addresses: list[str]) -> QuerySet[Suppression]:
+    """Entries for these addresses, compared as the list keeps them: case-insensitively."""
+    wanted = [address.strip().lower() for address in addresses]
+    return Suppression.objects.annotate(address=Lower("email")).filter(address__in=wanted)
+
+
+def suppression_find(email: str) -> Suppression | None:
+    """The suppression list's entry for an address, whatever its case, or ``None``."""
+    return _suppressions_of([email]).first()
+
+
+def suppressed_among(addresses: list[str]) -> set[str]:
+    """Which of these addresses are on the suppression list, lowercased."""
+    return set(_suppressions_of(addresses).values_list("address", flat=True))
 
 
 #: A recipient's own word, which only an admin may lift.
@@ -93,7 +110,7 @@ class CapturedMail:
     size: int
 
 
-#: The header ``outbox._build`` puts the outbox row's ID in.
+#: The header ``outbox_checks.message_build`` puts the outbox row's ID in.
 OUTBOX_HEADER = "X-Cadence-Outbox"
 #: Captured files read per visibility check: two queries per this many files.
 _CAPTURED_BATCH = 100

@@ -15,13 +15,16 @@ from cadence.accounts.services import user_update
 from cadence.core.errors import CadenceError, PermissionDeniedError
 from cadence.core.services import model_update
 from cadence.crm.models import Contact
-from cadence.messaging import outbox
 from cadence.messaging.choices import OutboundStatus, SuppressionReason
 from cadence.messaging.models import OutboundMessage, Sender, Suppression
-from cadence.messaging.selectors import RECIPIENTS_WORD, suppression_can_lift
-from cadence.plans import services as plan_services
+from cadence.messaging.outbox import NO_CLAIM, outbox_send_one
+from cadence.messaging.outbox_checks import sender_for
+from cadence.messaging.outbox_record import record_sent
+from cadence.messaging.selectors import RECIPIENTS_WORD, suppression_can_lift, suppression_find
+from cadence.plans import exits
 from cadence.strategies.models import ContactStrategy
 from cadence.strategies.selectors import strategy_can_approve_automation
+from cadence.strategies.services import strategy_automation_set
 
 WAITING = (OutboundStatus.QUEUED, OutboundStatus.AWAITING_APPROVAL)
 
@@ -34,6 +37,27 @@ def _may_act(actor: User, message: OutboundMessage) -> None:
 def _refresh(message: OutboundMessage) -> OutboundMessage:
     return OutboundMessage.objects.select_related("plan", "step", "contact", "user").get(
         pk=message.pk
+    )
+
+
+def _move(message: OutboundMessage, *, only, refusal: str, **changes) -> None:
+    """Change a message that is in one of the statuses ``only``, else refuse with ``refusal``.
+    The status guard makes a race with the send pass harmless."""
+    changes.setdefault("updated_at", timezone.now())
+    if not OutboundMessage.objects.filter(pk=message.pk, status__in=only).update(**changes):
+        raise CadenceError(refusal, field="status")
+
+
+def _requeued(**changes) -> dict:
+    """The changes that put a message back in the queue, to go at once."""
+    now = timezone.now()
+    return {"status": OutboundStatus.QUEUED, "send_after": now, "error": "", **NO_CLAIM} | changes
+
+
+def _only_waiting(message: OutboundMessage, verb: str) -> str:
+    return (
+        f"This email is {message.get_status_display().lower()}; only a queued or unapproved "
+        f"one can be {verb}."
     )
 
 
@@ -56,30 +80,33 @@ def _check_may_approve(actor: User, strategy: ContactStrategy, verb: str) -> Non
 def strategy_approve_automation(*, strategy: ContactStrategy, actor: User) -> ContactStrategy:
     """Turn a strategy's automated steps on; what waited for approval is queued."""
     _check_may_approve(actor, strategy, "approve")
-    now = timezone.now()
-    ContactStrategy.objects.filter(pk=strategy.pk).update(
-        automation_approved_at=now, automation_approved_by=actor, updated_at=now
-    )
+    strategy_automation_set(strategy=strategy, approved_by=actor)
     OutboundMessage.objects.filter(
         strategy=strategy, status=OutboundStatus.AWAITING_APPROVAL
-    ).update(status=OutboundStatus.QUEUED, error="", updated_at=now)
-    strategy.refresh_from_db()
+    ).update(status=OutboundStatus.QUEUED, error="", updated_at=timezone.now())
     return strategy
 
 
 @transaction.atomic
 def strategy_revoke_automation(*, strategy: ContactStrategy, actor: User) -> ContactStrategy:
-    """Turn automation off again; queued messages wait for a new approval."""
+    """Turn automation off again; queued messages wait for a new approval (not those a person
+    asked to send now)."""
     _check_may_approve(actor, strategy, "stop")
-    now = timezone.now()
-    ContactStrategy.objects.filter(pk=strategy.pk).update(
-        automation_approved_at=None, automation_approved_by=None, updated_at=now
-    )
+    strategy_automation_set(strategy=strategy, approved_by=None)
     OutboundMessage.objects.filter(
         strategy=strategy, status=OutboundStatus.QUEUED, send_now=False
-    ).update(status=OutboundStatus.AWAITING_APPROVAL, updated_at=now)
-    strategy.refresh_from_db()
+    ).update(status=OutboundStatus.AWAITING_APPROVAL, updated_at=timezone.now())
     return strategy
+
+
+def strategy_automation_decide(
+    *, strategy: ContactStrategy, actor: User, approve: bool
+) -> ContactStrategy:
+    """Approve (``approve``) or stop a strategy's automated sending: the one entry the pages
+    use, whichever page the manager decides on."""
+    if approve:
+        return strategy_approve_automation(strategy=strategy, actor=actor)
+    return strategy_revoke_automation(strategy=strategy, actor=actor)
 
 
 # -- One message ----------------------------------------------------------------------------------
@@ -90,36 +117,28 @@ def outbox_send_now(*, message: OutboundMessage, actor: User) -> OutboundMessage
     opt-out, personalization and rate-limit checks still apply: over a limit it waits, and the
     row says until when."""
     _may_act(actor, message)
-    updated = OutboundMessage.objects.filter(pk=message.pk, status__in=WAITING).update(
+    _move(
+        message,
+        only=WAITING,
+        refusal=_only_waiting(message, "sent now"),
         status=OutboundStatus.QUEUED,
         send_now=True,
         send_after=timezone.now(),
-        updated_at=timezone.now(),
     )
-    if not updated:
-        raise CadenceError(
-            f"This email is {message.get_status_display().lower()}; only a queued or "
-            "unapproved one can be sent now.",
-            field="status",
-        )
-    outbox.outbox_send_one(message=message)
+    outbox_send_one(message=message)
     return _refresh(message)
 
 
 def outbox_cancel(*, message: OutboundMessage, actor: User) -> OutboundMessage:
     """Do not send this message; the plan's step stays for the rep to do by hand."""
     _may_act(actor, message)
-    updated = OutboundMessage.objects.filter(pk=message.pk, status__in=WAITING).update(
+    _move(
+        message,
+        only=WAITING,
+        refusal=_only_waiting(message, "cancelled"),
         status=OutboundStatus.CANCELLED,
         error=f"Cancelled by {actor}.",
-        updated_at=timezone.now(),
     )
-    if not updated:
-        raise CadenceError(
-            f"This email is {message.get_status_display().lower()}; only a queued or "
-            "unapproved one can be cancelled.",
-            field="status",
-        )
     return _refresh(message)
 
 
@@ -127,57 +146,34 @@ def outbox_confirm(*, message: OutboundMessage, actor: User, sent: bool) -> Outb
     """Settle an uncertain message: it arrived (recorded as sent, the plan moves on) or it did
     not (queued again, since a person has now said a second copy cannot be a duplicate)."""
     _may_act(actor, message)
+    refusal = "Only an uncertain email can be confirmed."
+    if not sent:
+        _move(message, only=[OutboundStatus.UNCERTAIN], refusal=refusal, **_requeued(send_now=True))
+        return _refresh(message)
     message = _refresh(message)
-    if sent:
-        done = outbox.record_sent(
-            [(message, message.handoff_at or timezone.now(), "")],
-            statuses=(OutboundStatus.UNCERTAIN,),
-            claimed=False,
-        )
-    else:
-        done = OutboundMessage.objects.filter(
-            pk=message.pk, status=OutboundStatus.UNCERTAIN
-        ).update(
-            status=OutboundStatus.QUEUED,
-            send_now=True,
-            send_after=timezone.now(),
-            claim_token=None,
-            claimed_at=None,
-            handoff_at=None,
-            error="",
-            updated_at=timezone.now(),
-        )
+    done = record_sent(
+        [(message, message.handoff_at or timezone.now(), "")],
+        statuses=(OutboundStatus.UNCERTAIN,),
+        claimed=False,
+    )
     if not done:
-        raise CadenceError("Only an uncertain email can be confirmed.", field="status")
+        raise CadenceError(refusal, field="status")
     return _refresh(message)
 
 
 def outbox_retry(*, message: OutboundMessage, actor: User) -> OutboundMessage:
     """Queue a failed message again (after fixing the contact or the template)."""
     _may_act(actor, message)
-    updated = OutboundMessage.objects.filter(pk=message.pk, status=OutboundStatus.FAILED).update(
-        status=OutboundStatus.QUEUED,
-        send_after=timezone.now(),
-        error="",
-        claim_token=None,
-        claimed_at=None,
-        handoff_at=None,
-        updated_at=timezone.now(),
+    _move(
+        message,
+        only=[OutboundStatus.FAILED],
+        refusal="Only a failed email can be tried again.",
+        **_requeued(),
     )
-    if not updated:
-        raise CadenceError("Only a failed email can be tried again.", field="status")
     return _refresh(message)
 
 
 # -- Suppressions and unsubscribing ---------------------------------------------------------------
-
-
-def _find_suppression(email: str) -> Suppression | None:
-    return (
-        Suppression.objects.annotate(address=Lower("email"))
-        .filter(address=email.strip().lower())
-        .first()
-    )
 
 
 @transaction.atomic
@@ -194,7 +190,7 @@ def suppression_add(
     email = email.strip()
     if not email or "@" not in email:
         raise CadenceError("Give an email address.", field="email")
-    existing = _find_suppression(email)
+    existing = suppression_find(email)
     if existing is None:
         try:
             with transaction.atomic():
@@ -202,7 +198,7 @@ def suppression_add(
                     email=email, reason=reason, created_by=actor, contact=contact, note=note
                 )
         except IntegrityError:
-            existing = _find_suppression(email)
+            existing = suppression_find(email)
     OutboundMessage.objects.annotate(address=Lower("to_email")).filter(
         address=email.lower(), status__in=WAITING
     ).update(
@@ -232,7 +228,7 @@ def contact_unsubscribe(*, contact: Contact, at: datetime.datetime | None = None
     """The contact asked to hear no more: opted out, address suppressed, every active plan
     ended (opted out), every waiting message settled. Safe to repeat."""
     at = at or timezone.now()
-    plan_services.contact_opt_out(contact=contact, at=at)
+    exits.contact_opt_out(contact=contact, at=at)
     if contact.email:
         suppression_add(
             email=contact.email,
@@ -283,7 +279,7 @@ def sender_update_own(*, user: User, data: dict) -> Sender:
             f"Your manager or an admin sets {', '.join(others)}; you set your postal address, "
             "name and signature."
         )
-    sender = outbox.sender_for(user)
+    sender = sender_for(user)
     model_update(instance=sender, fields=OWN_SENDER_FIELDS, data=data)
     profile = {key: value for key, value in data.items() if key in OWN_PROFILE_FIELDS}
     if profile:

@@ -3,14 +3,12 @@ import datetime
 from django.db.models import Q, QuerySet
 
 from cadence.accounts.models import User
-from cadence.activities.choices import ReminderStatus
 from cadence.activities.models import Reminder
+from cadence.activities.selectors import UNDELIVERED_REMINDER_STATUSES
 from cadence.notifications.models import CalendarFeed, Notification
 from cadence.plans.choices import RUNNING_STATUSES
 from cadence.plans.models import LeadContactPlan
 
-#: Reminders in these states are delivered once their ``remind_at`` has come.
-DUE_REMINDER_STATUSES = (ReminderStatus.PENDING, ReminderStatus.SNOOZED)
 #: The window of a calendar feed: recent overdue steps and the next three months.
 CALENDAR_PAST = datetime.timedelta(days=30)
 CALENDAR_FUTURE = datetime.timedelta(days=90)
@@ -33,7 +31,7 @@ def reminders_due(*, now: datetime.datetime) -> QuerySet[Reminder]:
     """
     return Reminder.objects.filter(
         Q(plan__isnull=True) | Q(plan__status__in=RUNNING_STATUSES),
-        status__in=DUE_REMINDER_STATUSES,
+        status__in=UNDELIVERED_REMINDER_STATUSES,
         remind_at__lte=now,
     ).order_by("remind_at", "reminder_id")
 

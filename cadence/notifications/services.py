@@ -3,8 +3,9 @@
 The delivery pass, ``reminders_deliver_due``, claims due reminders in batches and, in the same
 transaction, writes what each one delivers: an in-app notification and, where wanted, an email
 waiting to be sent. The database refuses a second notification or email for the same reminder and
-delivery time, and a reminder is marked sent only if it is still the one that was read, so running
-the pass twice, or on two workers at once, delivers each reminder once. Emails go out after the
+delivery time, and a reminder is marked sent (by the activities app, which owns reminders) only if
+it is still the one that was read, so running the pass twice, or on two workers at once, delivers
+each reminder once. Emails go out after the
 commit, each claimed first (``pending`` to ``sending``) so that none is sent twice.
 
 Which ways a reminder is delivered: an in-app notification when its ``channels`` include
@@ -30,10 +31,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cadence.accounts.models import User
-from cadence.accounts.selectors import can_manage_user_work
-from cadence.activities.choices import ReminderChannel, ReminderStatus
+from cadence.activities.choices import ReminderChannel
 from cadence.activities.models import Reminder
-from cadence.core.errors import CadenceError, PermissionDeniedError
+from cadence.activities.services import reminders_mark_delivered
 from cadence.notifications.choices import DeliveryStatus
 from cadence.notifications.models import (
     REMINDER_EMAIL_HEADER,
@@ -42,11 +42,7 @@ from cadence.notifications.models import (
     Notification,
     new_calendar_token,
 )
-from cadence.notifications.selectors import (
-    DUE_REMINDER_STATUSES,
-    calendar_plans,
-    reminders_due,
-)
+from cadence.notifications.selectors import calendar_plans, reminders_due
 from cadence.plans.models import LeadContactPlan
 from cadence.strategies.models import StrategyStep
 from cadence.strategies.rendering import render_text, template_context
@@ -104,14 +100,7 @@ def _deliver_batch(*, now: datetime.datetime, batch_size: int) -> tuple[int, int
     )
     if not reminders:
         return 0, 0
-    stamp = timezone.now()
-    claimed = [
-        reminder
-        for reminder in reminders
-        if Reminder.objects.filter(
-            pk=reminder.pk, status__in=DUE_REMINDER_STATUSES, remind_at=reminder.remind_at
-        ).update(status=ReminderStatus.SENT, sent_at=now, updated_at=stamp)
-    ]
+    claimed = reminders_mark_delivered(reminders=reminders, now=now)
     notifications, emails = [], []
     for reminder in claimed:
         title, body, path = _reminder_text(reminder)
@@ -243,39 +232,17 @@ def _email_delivery_send_claimed(*, delivery: EmailDelivery, connection) -> bool
     return True
 
 
-# -- Acting on reminders and notifications --------------------------------------------------------
-
-
-def _check_actor(reminder: Reminder, actor: User) -> None:
-    if not can_manage_user_work(actor, reminder.user):
-        raise PermissionDeniedError("You may not change this reminder.")
+# -- Notifications --------------------------------------------------------------------------------
 
 
 @transaction.atomic
-def reminder_dismiss(*, reminder: Reminder, actor: User) -> Reminder:
-    """Stop a reminder: it is not delivered again, and its unread notifications are read."""
-    _check_actor(reminder, actor)
+def notifications_mark_read_of_reminder(*, reminder: Reminder) -> int:
+    """A dismissed reminder's unread notifications are read: what they announce is dealt with.
+    Returns how many were unread. (The ``ReminderDismissed`` event's handler.)"""
     stamp = timezone.now()
-    reminder.status = ReminderStatus.DISMISSED
-    reminder.save(update_fields=["status", "updated_at"])
-    Notification.objects.filter(reminder=reminder, read_at__isnull=True).update(
+    return Notification.objects.filter(reminder=reminder, read_at__isnull=True).update(
         read_at=stamp, updated_at=stamp
     )
-    return reminder
-
-
-@transaction.atomic
-def reminder_snooze(*, reminder: Reminder, actor: User, until: datetime.datetime) -> Reminder:
-    """Deliver the reminder again at ``until``, which must lie in the future."""
-    _check_actor(reminder, actor)
-    if timezone.is_naive(until):
-        raise CadenceError("Give the time with its UTC offset.", field="until")
-    if until <= timezone.now():
-        raise CadenceError("Snooze until a time in the future.", field="until")
-    reminder.status = ReminderStatus.SNOOZED
-    reminder.remind_at = until
-    reminder.save(update_fields=["status", "remind_at", "updated_at"])
-    return reminder
 
 
 def notification_create(*, user_id, title: str, body: str = "", url: str = "") -> Notification:

@@ -32,3 +32,7 @@ class ExitReason(models.TextChoices):
     BOUNCED = "bounced", "Bounced"
     OPTED_OUT = "opted_out", "Opted out"
     MANUAL = "manual", "Ended manually"
+
+
+#: The reasons a person may give for aborting a plan by hand; the others are the exit rules'.
+ABORT_REASONS = (ExitReason.MANUAL, ExitReason.REPLIED, ExitReason.MEETING_BOOKED)

@@ -17,19 +17,25 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
-from django.db.models import F, Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from cadence.activities.choices import ReminderStatus
-from cadence.activities.models import Reminder
-from cadence.plans.choices import ExitReason, PlanStatus, StepResult
+from cadence.activities.services import reminders_retire_stale
+from cadence.plans.choices import (
+    ACTIVE_STATUSES,
+    RUNNING_STATUSES,
+    ExitReason,
+    PlanStatus,
+    StepResult,
+)
 from cadence.plans.models import LeadContactPlan, PlanStepResult
 from cadence.scheduling.due import next_due_at
 from cadence.strategies.models import StrategyStep
 
 
 def reminder_lead_time() -> datetime.timedelta:
-    """How long before a step is due its reminder is made (``CADENCE_REMINDER_LEAD_MINUTES``)."""
+    """How long before a step is due its reminder is made (``CADENCE_REMINDER_LEAD_MINUTES``,
+    15 minutes unless set): see ``set_due``."""
     return datetime.timedelta(minutes=getattr(settings, "CADENCE_REMINDER_LEAD_MINUTES", 15))
 
 
@@ -48,9 +54,15 @@ def due_date_for(plan: LeadContactPlan, step: StrategyStep) -> datetime.datetime
 
 
 def set_due(plan: LeadContactPlan, due: datetime.datetime | None) -> None:
-    """Set the due date, and the reminder owed for it while the plan runs."""
+    """Set the due date, and the reminder owed for it while the plan runs.
+
+    When a reminder is due: ``reminder_lead_time()`` before its step is due, for the plan's
+    current step, while the plan runs (Not Started or In Progress); a paused or finished plan,
+    or one with no due date, owes none. The moment is kept in ``reminder_due_at``, which the
+    scheduler pass (``plans.scheduler``) reads to make the reminder once it has passed. Does
+    not save."""
     plan.next_step_due_date = due
-    running = plan.status in (PlanStatus.NOT_STARTED, PlanStatus.IN_PROGRESS)
+    running = plan.status in RUNNING_STATUSES
     plan.reminder_due_at = due - reminder_lead_time() if due and running else None
 
 
@@ -162,6 +174,17 @@ def end(plan: LeadContactPlan, *, status: str, reason: str, at: datetime.datetim
     set_due(plan, None)
 
 
+def pause(
+    plan: LeadContactPlan, *, at: datetime.datetime, until: datetime.datetime | None = None
+) -> None:
+    """Stop a running plan's clock at ``at``, until ``until`` if given (else until resumed by
+    hand). It owes no reminder while paused. Does not save."""
+    plan.status = PlanStatus.PAUSED
+    plan.paused_at = at
+    plan.resume_at = until
+    set_due(plan, plan.next_step_due_date)
+
+
 PLAN_FIELDS = [
     "status",
     "current_step",
@@ -185,34 +208,13 @@ def save_progress(plan: LeadContactPlan) -> None:
 
 
 def retire_stale_reminders(plan_ids) -> int:
-    """Dismiss the undelivered reminders of steps the plans are no longer waiting on (done,
-    skipped, paused, ended, or due at another time now): telling a rep about them would be
-    noise, and the scheduler makes the reminder of the new due date."""
-    waiting = Q(
-        plan__status__in=_RUNNING,
-        plan__current_step=F("step"),
-        plan__next_step_due_date=F("due_at"),
-    )
-    retired = (
-        Reminder.objects.filter(plan_id__in=plan_ids, status__in=_UNDELIVERED)
-        .exclude(waiting)
-        .update(status=ReminderStatus.DISMISSED, updated_at=timezone.now())
-    )
-    # A plan that awaits a step at the same due date again (resumed at the instant it paused,
-    # a template edit undone) owes that reminder again; the scheduler cannot make a second one
-    # for the same step and due date, so the one retired before, never delivered, comes back.
-    Reminder.objects.filter(
-        waiting,
-        plan_id__in=plan_ids,
-        plan__reminder_due_at__isnull=False,
-        status=ReminderStatus.DISMISSED,
-        sent_at__isnull=True,
-    ).update(status=ReminderStatus.PENDING, updated_at=timezone.now())
-    return retired
+    """Retire the undelivered reminders of steps the plans no longer await (the rule is
+    ``activities.services.reminders_retire_stale``'s); a plan awaits its step while it runs."""
+    return reminders_retire_stale(plan_ids=plan_ids, running_statuses=RUNNING_STATUSES)
 
 
 def follow_template_edit(*, strategy, deleting: StrategyStep | None = None) -> None:
-    """Keep the plans of an edited strategy on their rules (registered with the strategies app).
+    """Keep the plans of an edited strategy on their rules (``StrategyStepsChanged``'s handler).
 
     Before a step is deleted, plans whose current step it is move to the next step by number.
     After any edit, each active plan's due date is recomputed from its current step, whose delay
@@ -221,7 +223,7 @@ def follow_template_edit(*, strategy, deleting: StrategyStep | None = None) -> N
     now = timezone.now()
     active = (
         LeadContactPlan.objects.select_for_update(of=("self",))
-        .filter(strategy=strategy, status__in=(*_RUNNING, PlanStatus.PAUSED))
+        .filter(strategy=strategy, status__in=ACTIVE_STATUSES)
         .select_related("strategy", "user", "current_step")
     )
     if deleting is not None:
@@ -257,7 +259,3 @@ def follow_template_edit(*, strategy, deleting: StrategyStep | None = None) -> N
         batch_size=1000,
     )
     retire_stale_reminders([plan.pk for plan in changed])
-
-
-_RUNNING = (PlanStatus.NOT_STARTED, PlanStatus.IN_PROGRESS)
-_UNDELIVERED = (ReminderStatus.PENDING, ReminderStatus.SNOOZED)

@@ -13,6 +13,7 @@ import datetime
 
 from django.db import connection, transaction
 
+from cadence.activities.services import reminders_insert_sql
 from cadence.plans.automation import not_sent_by_cadence_sql
 
 # Plans owed a reminder at %(now)s, oldest first: the partial index on reminder_due_at serves it.
@@ -27,38 +28,30 @@ _OWED = """
 """
 
 # One statement a batch: lock the owed plans (skipping those another pass holds), insert their
-# reminders (a reminder that exists is left alone; a step Cadence sends itself gets none, see
-# plans.automation), and clear what they owe. Nothing passes
-# through Python, which is what keeps the pass close to the cost of the SQL itself.
+# reminders (the activities app's statement: a reminder that exists is left alone; a step Cadence
+# sends itself gets none, see plans.automation), and clear what they owe. Nothing passes through
+# Python, which is what keeps the pass close to the cost of the SQL itself.
+_INSERT_POSTGRESQL = reminders_insert_sql(
+    source="batch", vendor="postgresql", where=not_sent_by_cadence_sql("batch")
+)
 _POSTGRESQL = f"""
     WITH batch AS (
         SELECT plan_id, user_id, contact_id, current_step_id, next_step_due_date, reminder_due_at
         FROM lead_contact_plans
         WHERE plan_id IN ({_OWED} FOR UPDATE SKIP LOCKED)
     ),
-    made AS (
-        INSERT INTO reminders (reminder_id, user_id, plan_id, step_id, due_at, remind_at,
-                               message, status, channels, created_at, updated_at)
-        SELECT gen_random_uuid(), user_id, plan_id, current_step_id, next_step_due_date,
-               reminder_due_at, '', 'pending', '["in_app"]'::jsonb, %(now)s, %(now)s
-        FROM batch
-        WHERE {not_sent_by_cadence_sql("batch")}
-        ON CONFLICT DO NOTHING
-    )
+    made AS ({_INSERT_POSTGRESQL})
     UPDATE lead_contact_plans AS plan SET reminder_due_at = NULL
     FROM batch WHERE plan.plan_id = batch.plan_id
 """
 
 # SQLite has one writer at a time, so the batch cannot change between these two statements.
 _SQLITE = (
-    f"""
-    INSERT OR IGNORE INTO reminders (reminder_id, user_id, plan_id, step_id, due_at, remind_at,
-                                     message, status, channels, created_at, updated_at)
-    SELECT lower(hex(randomblob(16))), user_id, plan_id, current_step_id, next_step_due_date,
-           reminder_due_at, '', 'pending', '["in_app"]', %(now)s, %(now)s
-    FROM lead_contact_plans WHERE plan_id IN ({_OWED})
-      AND {not_sent_by_cadence_sql("lead_contact_plans")}
-    """,
+    reminders_insert_sql(
+        source="lead_contact_plans",
+        vendor="sqlite",
+        where=f"plan_id IN ({_OWED}) AND {not_sent_by_cadence_sql('lead_contact_plans')}",
+    ),
     f"""
     UPDATE lead_contact_plans SET reminder_due_at = NULL WHERE plan_id IN ({_OWED})
     """,

@@ -18,16 +18,16 @@ from django.utils import timezone
 
 from cadence.accounts.models import User
 from cadence.activities import services as activity_services
-from cadence.activities.choices import Outcome
 from cadence.activities.models import Activity
 from cadence.core.errors import CadenceError
 from cadence.core.services import model_update, rows_update
 from cadence.crm.choices import EmailStatus
 from cadence.crm.models import Company, Contact
 from cadence.events import ActivitiesLogged, publish
-from cadence.plans import progress
+from cadence.plans import exits, progress
 from cadence.plans.assignment import enrollment_refusal
 from cadence.plans.choices import (
+    ABORT_REASONS,
     ACTIVE_STATUSES,
     FINISHED_STATUSES,
     RUNNING_STATUSES,
@@ -87,8 +87,15 @@ def plan_create(
     contact: Contact | None = None,
     strategy: ContactStrategy | None = None,
     plan_start_date: datetime.datetime | None = None,
+    status: str = PlanStatus.NOT_STARTED,
 ) -> LeadContactPlan:
-    """Put one lead on a strategy, under the enrollment rules; it starts at its first step."""
+    """Put one lead on a strategy, under the enrollment rules; it starts at its first step, Not
+    Started (``status`` may say only that: the other states are reached by the actions)."""
+    if status != PlanStatus.NOT_STARTED:
+        raise CadenceError(
+            "A new plan starts as Not Started; start, pause or end it once it exists.",
+            field="status",
+        )
     company = _lead(contact, company)
     if strategy is not None and strategy.is_archived:
         raise CadenceError("This strategy is archived and takes no new plans.", field="strategy_id")
@@ -184,10 +191,7 @@ def plan_pause(
     _refuse_unless(plan, RUNNING_STATUSES, "pause")
     if until is not None and until <= now:
         raise CadenceError("A pause must end in the future.", field="until")
-    plan.status = PlanStatus.PAUSED
-    plan.paused_at = now
-    plan.resume_at = until
-    progress.set_due(plan, plan.next_step_due_date)
+    progress.pause(plan, at=now, until=until)
     progress.save_progress(plan)
     return plan
 
@@ -232,7 +236,11 @@ def plan_abort(
     reason: str = ExitReason.MANUAL,
     now: datetime.datetime | None = None,
 ) -> LeadContactPlan:
-    """End the plan for good."""
+    """End the plan for good, for one of ``ABORT_REASONS`` (by hand: "ended manually", or a
+    reply or meeting the rep heard of outside Cadence)."""
+    if reason not in ABORT_REASONS:
+        allowed = ", ".join(f'"{each.value}"' for each in ABORT_REASONS)
+        raise CadenceError(f"Abort with one of the reasons {allowed}.", field="reason")
     now = now or timezone.now()
     plan = _locked(plan)
     _refuse_unless(plan, ACTIVE_STATUSES, "abort")
@@ -318,11 +326,28 @@ def plan_insert_step(
     return step
 
 
+#: What a plan is about and when it started: fixed once it exists (a new lead or strategy is a
+#: new plan, so the history of each stays its own). The input field each is given as.
+FIXED_PLAN_FIELDS = {
+    "company": "company_id",
+    "contact": "contact_id",
+    "strategy": "strategy_id",
+    "plan_start_date": "plan_start_date",
+}
+
+
 @transaction.atomic
 def plan_update(*, plan: LeadContactPlan, data: dict) -> LeadContactPlan:
     """Reassign a plan, or move its status: a new status runs the matching action (start,
-    pause, resume, abort, complete) with its rules."""
+    pause, resume, abort, complete) with its rules. Its lead, strategy and start date cannot
+    change (``FIXED_PLAN_FIELDS``); given unchanged, they are accepted."""
     plan = _locked(plan)
+    for name, field in FIXED_PLAN_FIELDS.items():
+        if name in data and data[name] != getattr(plan, name):
+            raise CadenceError(
+                "This cannot change once the plan exists; create a new plan instead.",
+                field=field,
+            )
     if "user" in data and data["user"] != plan.user:
         plan, _ = model_update(instance=plan, fields=["user"], data={"user": data["user"]})
         # Reports count a plan's results for its user: marking them changed lets the
@@ -345,25 +370,15 @@ def plan_delete(*, plan: LeadContactPlan) -> None:
 
 # -- Logging activities ------------------------------------------------------------------------
 
-_EXITS = {
-    Outcome.REPLIED: ("exit_on_reply", PlanStatus.COMPLETED, ExitReason.REPLIED),
-    Outcome.MEETING_BOOKED: (
-        "exit_on_meeting_booked",
-        PlanStatus.COMPLETED,
-        ExitReason.MEETING_BOOKED,
-    ),
-    Outcome.BOUNCED: ("exit_on_bounce", PlanStatus.ABORTED, ExitReason.BOUNCED),
-}
-
 
 @transaction.atomic
 def activity_log(*, actor: User, skip_to: bool = False, **fields) -> Activity:
     """Record an activity and let it move plans.
 
     With a plan and its current step, the step is done and the plan advances. A later step is
-    accepted only with ``skip_to``: the steps before it are recorded as skipped. A reply, a
-    booked meeting or a bounce ends the contact's active plans whose strategy says so; an
-    unsubscribe opts the contact out and ends all of them.
+    accepted only with ``skip_to``: the steps before it are recorded as skipped. Then the exit
+    rules apply (``cadence.plans.exits``: exit on reply, on a booked meeting, on a bounce, and an
+    unsubscribe ends every plan of the contact).
     """
     plan, step = fields.get("plan"), fields.get("step")
     if plan is not None:
@@ -375,14 +390,14 @@ def activity_log(*, actor: User, skip_to: bool = False, **fields) -> Activity:
         if step.pk != plan.current_step_id:
             progress.skip_through(plan, step, at=activity.occurred_at, user=activity.user)
         done = {"result": StepResult.COMPLETED, "at": activity.occurred_at, "user": activity.user}
-        if _ends_plan(plan, activity.outcome):
+        if exits.ends_plan(plan, activity.outcome):
             # The step is done, but the plan ends by its exit rule below rather than moving on
             # (a bounce on the last email is a bounce, not a plan that finished).
             progress.record_step(plan, step, activity=activity, **done)
         else:
             progress.finish_step(plan, step, activity=activity, **done)
         progress.save_progress(plan)
-    _apply_exit_rules(activity)
+    exits.exit_rules_apply(activity=activity)
     publish(ActivitiesLogged(activities=[activity]))
     return activity
 
@@ -458,7 +473,9 @@ def steps_log_done(*, done: Sequence[StepDone]) -> list[Activity]:
         progress.move_to(plan, next(following, None), at=at)
         plan.updated_at = now
         advanced.append(plan)
-    activities = Activity.objects.bulk_create([item.activity for item in done])
+    activities = activity_services.activities_create_bulk(
+        activities=[item.activity for item in done]
+    )
     PlanStepResult.objects.bulk_create(results)
     rows_update(model=LeadContactPlan, objs=advanced, fields=progress.PLAN_FIELDS)
     progress.retire_stale_reminders([plan.pk for plan in advanced])
@@ -493,75 +510,3 @@ def _check_step_can_be_done(plan: LeadContactPlan, step: StrategyStep, *, skip_t
             '"skip_to": true.',
             field="step_id",
         )
-
-
-def _ends_plan(plan: LeadContactPlan, outcome: str) -> bool:
-    if outcome == Outcome.UNSUBSCRIBED:
-        return plan.contact_id is not None
-    if outcome not in _EXITS:
-        return False
-    return plan.strategy is None or getattr(plan.strategy, _EXITS[outcome][0])
-
-
-def _apply_exit_rules(activity: Activity) -> None:
-    outcome = activity.outcome
-    if outcome == Outcome.UNSUBSCRIBED and activity.contact is not None:
-        contact_opt_out(contact=activity.contact, at=activity.occurred_at)
-        return
-    if outcome not in _EXITS:
-        return
-    _, status, reason = _EXITS[outcome]
-    plans = _active_plans_of_lead(activity)
-    if outcome == Outcome.BOUNCED and activity.contact is not None:
-        Contact.objects.filter(pk=activity.contact_id).update(
-            email_status=EmailStatus.BOUNCED, updated_at=timezone.now()
-        )
-    for plan in plans:
-        if _ends_plan(plan, outcome):
-            progress.end(plan, status=status, reason=reason, at=activity.occurred_at)
-            progress.save_progress(plan)
-    if outcome == Outcome.REPLIED:
-        _pause_company_plans(activity)
-
-
-def _active_plans_of_lead(activity: Activity):
-    plans = LeadContactPlan.objects.select_for_update(of=("self",)).select_related(
-        "strategy", "user"
-    )
-    plans = plans.filter(status__in=ACTIVE_STATUSES)
-    if activity.contact_id is not None:
-        return plans.filter(contact_id=activity.contact_id)
-    if activity.plan_id is not None:
-        return plans.filter(pk=activity.plan_id)
-    return plans.filter(company_id=activity.company_id, contact__isnull=True)
-
-
-def _pause_company_plans(activity: Activity) -> None:
-    """A reply from one person at a company pauses the strategy's plans for their colleagues,
-    where the strategy asks for it."""
-    others = (
-        LeadContactPlan.objects.select_for_update(of=("self",))
-        .filter(
-            company_id=activity.company_id,
-            status__in=RUNNING_STATUSES,
-            strategy__pause_company_on_reply=True,
-        )
-        .exclude(contact_id=activity.contact_id)
-    )
-    for plan in others:
-        plan_pause(plan=plan, now=activity.occurred_at)
-
-
-@transaction.atomic
-def contact_opt_out(*, contact: Contact, at: datetime.datetime | None = None) -> None:
-    """The contact asked not to be contacted: suppressed at once, every active plan ends."""
-    at = at or timezone.now()
-    Contact.objects.filter(pk=contact.pk, opted_out=False).update(
-        opted_out=True, opted_out_at=at, updated_at=timezone.now()
-    )
-    plans = LeadContactPlan.objects.select_for_update(of=("self",)).select_related(
-        "strategy", "user"
-    )
-    for plan in plans.filter(contact=contact, status__in=ACTIVE_STATUSES):
-        progress.end(plan, status=PlanStatus.ABORTED, reason=ExitReason.OPTED_OUT, at=at)
-        progress.save_progress(plan)

@@ -4,13 +4,21 @@ from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
+from cadence.core.admin import ReadOnlyAdmin
+from cadence.strategies import services
 from cadence.strategies.models import ContactStrategy, StrategyStep
 
 TIMESTAMPS = ("created_at", "updated_at")
 
 
 class StrategyStepInline(admin.TabularInline):
+    """A strategy's steps, changed and added here (at most ``MAX_STEPS``); plans follow on
+    save. Deleting one is the strategy editor's or the API's work, which moves the plans at that
+    step on and closes the gap in the numbering."""
+
     model = StrategyStep
+    max_num = services.MAX_STEPS
+    can_delete = False
     fields = (
         "step_number",
         "delay_days",
@@ -44,8 +52,10 @@ class ContactStrategyAdmin(admin.ModelAdmin):
     )
     list_select_related = ("created_by",)
     search_fields = ("name", "description")
-    autocomplete_fields = ("created_by", "automation_approved_by")
-    readonly_fields = TIMESTAMPS
+    autocomplete_fields = ("created_by",)
+    # Approving releases the emails waiting for it and needs a manager's right over the
+    # strategy: that is the approve action of the API or the strategy page, not a field here.
+    readonly_fields = ("automation_approved_at", "automation_approved_by", *TIMESTAMPS)
     inlines = (StrategyStepInline,)
     show_full_result_count = False
     fieldsets = (
@@ -68,6 +78,10 @@ class ContactStrategyAdmin(admin.ModelAdmin):
         ("History", {"fields": TIMESTAMPS}),
     )
 
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        services.strategy_steps_saved(strategy=form.instance)
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[ContactStrategy]:
         # One grouped query instead of a COUNT per row.
         return super().get_queryset(request).annotate(step_count=Count("steps"))
@@ -82,7 +96,9 @@ class ContactStrategyAdmin(admin.ModelAdmin):
 
 
 @admin.register(StrategyStep)
-class StrategyStepAdmin(admin.ModelAdmin):
+class StrategyStepAdmin(ReadOnlyAdmin):
+    """Steps across strategies, to find one; they are edited in their strategy's page."""
+
     list_display = (
         "__str__",
         "strategy",

@@ -32,6 +32,12 @@ STRATEGY_FIELDS = (
     "exclusive",
     "cooldown_days",
 )
+#: A plan's active states (``cadence.plans.choices.ACTIVE_STATUSES``, which a test checks this
+#: against): the plans app sits above this one, so they are spelled out here.
+ACTIVE_PLAN_STATUSES = ("Not Started", "In Progress", "Paused")
+#: The most steps a strategy (or a custom plan's own strategy) may have.
+MAX_STEPS = 100
+
 STEP_FIELDS = (
     "delay_days",
     "activity_type",
@@ -39,6 +45,12 @@ STEP_FIELDS = (
     "description_template",
     "is_automated",
 )
+
+
+def strategy_steps_saved(*, strategy: ContactStrategy) -> None:
+    """Steps were saved by a form that writes them itself (the admin's inline table): the
+    plans on the strategy follow, as after ``step_update``."""
+    _steps_changed(strategy)
 
 
 def _steps_changed(strategy: ContactStrategy, *, deleting: StrategyStep | None = None) -> None:
@@ -78,8 +90,11 @@ def _check_send_window(start, end) -> None:
 def strategy_create(
     *, created_by: User, name: str, steps: Sequence[dict] = (), **fields
 ) -> ContactStrategy:
-    """Create a strategy, with its steps in the order given (numbered 1..n when not numbered)."""
+    """Create a strategy, with its steps in the order given (numbered 1..n when not numbered),
+    at most ``MAX_STEPS`` of them."""
     _check_send_window(fields.get("send_window_start"), fields.get("send_window_end"))
+    if len(steps) > MAX_STEPS:
+        raise CadenceError(f"At most {MAX_STEPS} steps; these are {len(steps)}.", field="steps")
     strategy = ContactStrategy(created_by=created_by, name=name, **fields)
     strategy.full_clean()
     strategy.save()
@@ -112,8 +127,7 @@ def strategy_update(*, strategy: ContactStrategy, data: dict) -> ContactStrategy
 @transaction.atomic
 def strategy_delete(*, strategy: ContactStrategy) -> None:
     """Delete a strategy that no active plan follows; otherwise archive it instead."""
-    # The plan app sits above this one, so its status names are spelled out here.
-    active = strategy.plans.filter(status__in=("Not Started", "In Progress", "Paused")).count()
+    active = strategy.plans.filter(status__in=ACTIVE_PLAN_STATUSES).count()
     if active:
         raise CadenceError(
             f"{active} active plan(s) follow this strategy; archive it instead of deleting it.",
@@ -149,9 +163,15 @@ def _insert_step(*, strategy: ContactStrategy, step_number: int, **fields) -> St
 def step_create(
     *, strategy: ContactStrategy, step_number: int | None = None, **fields
 ) -> StrategyStep:
-    """Add a step; at a taken number it is inserted there and the later steps move down one."""
+    """Add a step; at a taken number it is inserted there and the later steps move down one.
+    A strategy has at most ``MAX_STEPS``."""
     locked = ContactStrategy.objects.select_for_update().get(pk=strategy.pk)
     last = locked.steps.aggregate(last=Max("step_number"))["last"] or 0
+    if last >= MAX_STEPS:
+        raise CadenceError(
+            f"This strategy has {last} steps, the most it may have; delete one first.",
+            code="too_many_steps",
+        )
     if step_number is None or step_number > last + 1:
         step_number = last + 1
     elif step_number <= last:

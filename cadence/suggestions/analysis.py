@@ -9,9 +9,10 @@ Definitions (``docs/suggestions.md`` has the full account):
   The *delay* is the whole number of days between the two (elapsed time floored to 24 hours);
   touches without a previous touch, or more than ``MAX_DELAY_DAYS`` (10) days after it, are not
   analysed. The delay's bucket comes from ``profiles.delay_bucket``.
-- A touch *got a response* when its own outcome is Replied, Connected or Meeting Booked, or the
-  contact's very next activity after it (any direction, same order) is inbound and comes within
-  ``response_days`` (default 14) days of it.
+- A touch *got a response* when its own outcome is a response (Replied, Connected or Meeting
+  Booked: ``cadence.activities.rules.RESPONSE_OUTCOMES``), or the contact's very next activity
+  after it (any direction, same order) is inbound and comes within ``response_days`` (default
+  14) days of it.
 - The lead's profile is its company's industry and size band (``profiles.size_band``) and the
   previous touch's channel and outcome. The company is the touch's own ``company``.
 
@@ -34,16 +35,15 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
-from cadence.activities.choices import Direction, Outcome
+from cadence.activities.choices import Direction
 from cadence.activities.models import Activity
+from cadence.activities.rules import RESPONSE_OUTCOMES
 from cadence.crm.models import Company
 from cadence.suggestions import stats
 from cadence.suggestions.choices import RunStatus
 from cadence.suggestions.models import AnalysisRun, Finding
 from cadence.suggestions.profiles import MAX_DELAY_DAYS, delay_bucket, size_band
 
-#: Outcomes that are a response on the touch itself.
-RESPONSE_OUTCOMES = (Outcome.REPLIED, Outcome.CONNECTED, Outcome.MEETING_BOOKED)
 DEFAULT_RESPONSE_DAYS = 14
 #: Rows fetched from the cursor at a time.
 FETCH = 2000

@@ -4,8 +4,8 @@ A kind is a small class registered in ``KINDS``. Teams tune kinds through ``Sugg
 (on/off and parameters); adding a kind is a new class here and a choice in ``SuggestionKind``.
 
 Event kinds look at one activity just logged (``on_activity``); time kinds look for silences
-during the scheduler pass (``due``, in ``services``). Either returns ``Proposal`` objects, which
-the services turn into suggestions at most once each (``key``).
+when the scheduler pass calls them (``due``). Either returns ``Proposal`` objects, which the
+services turn into suggestions at most once each (``key``).
 """
 
 from __future__ import annotations
@@ -13,17 +13,33 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
+from django.db.models import Exists, OuterRef, Q, Subquery
+
 from cadence.activities.choices import ActivityType, Direction, Outcome
 from cadence.activities.models import Activity
-from cadence.suggestions.choices import SuggestionKind
+from cadence.activities.rules import RESPONSE_OUTCOMES, is_response
+from cadence.crm.choices import EmailStatus
+from cadence.plans.choices import RUNNING_STATUSES, PlanStatus
+from cadence.plans.models import LeadContactPlan
+from cadence.suggestions.choices import SuggestionKind, SuggestionStatus
+from cadence.suggestions.models import Suggestion
 
-#: Outcomes that mean the lead answered: they make every open suggestion about that lead moot.
-RESPONSE_OUTCOMES = frozenset(
-    {Outcome.REPLIED, Outcome.CONNECTED, Outcome.MEETING_BOOKED, Outcome.COMPLETED}
-)
+#: Outcomes after which open advice about the lead is moot: a response (what counts as one is
+#: ``cadence.activities.rules``'), or a touch completed with them (a meeting held).
+SETTLING_OUTCOMES = frozenset({*RESPONSE_OUTCOMES, Outcome.COMPLETED})
 #: Outcomes after which nobody should be contacted again through the old route.
 STOP_OUTCOMES = frozenset({Outcome.BOUNCED, Outcome.UNSUBSCRIBED})
 UNANSWERED_CALL_OUTCOMES = frozenset({Outcome.NO_ANSWER, Outcome.VOICEMAIL_LEFT})
+#: An open suggestion this long past its due date is stale advice: it is withdrawn, so lists
+#: show what is still worth doing; and a time rule does not make one that would already be
+#: this old (after a long outage, or for an email logged weeks late). It also bounds the very
+#: first pass, which has no watermark to start from.
+EXPIRE_AFTER = datetime.timedelta(days=14)
+#: How far before its watermark a pass looks again for activities logged late. An activity is
+#: stamped (``created_at``) when its row is built but seen only when its transaction commits,
+#: which for an import can be minutes later, after a pass has moved past the stamp. Reading
+#: again what was already considered costs little: what has a suggestion is skipped.
+LOGGED_OVERLAP = datetime.timedelta(hours=1)
 #: Channels a rule may suggest instead of calling again.
 OTHER_CHANNELS = (
     ActivityType.EMAIL,
@@ -33,8 +49,10 @@ OTHER_CHANNELS = (
 )
 
 
-def is_response(activity: Activity) -> bool:
-    return activity.direction == Direction.INBOUND or activity.outcome in RESPONSE_OUTCOMES
+def settles(activity: Activity) -> bool:
+    """Whether the activity makes open advice about its lead moot: a response from the lead
+    (``activities.rules.is_response``) or a touch completed with them."""
+    return is_response(activity) or activity.outcome in SETTLING_OUTCOMES
 
 
 @dataclass(frozen=True)
@@ -100,6 +118,11 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+def _latest(activities):
+    """The time of the latest of ``activities``, as a subquery."""
+    return Subquery(activities.order_by("-occurred_at").values("occurred_at")[:1])
+
+
 class Kind:
     kind: str
     description: str
@@ -116,8 +139,16 @@ class Kind:
     def on_activity(self, activity: Activity, params: dict, context: dict) -> list[Proposal]:
         return []
 
+    def due(
+        self, now: datetime.datetime, thresholds: dict, since: datetime.datetime
+    ) -> list[Proposal]:
+        """A time kind's proposals at ``now``. ``thresholds`` maps each team that has the kind
+        on (``None`` for users without a team) to its ``days``; ``since`` is where the previous
+        finished pass stopped."""
+        return []
+
     def moots(self, activity: Activity) -> bool:
-        if is_response(activity) or activity.outcome in STOP_OUTCOMES:
+        if settles(activity) or activity.outcome in STOP_OUTCOMES:
             return True
         if activity.direction != Direction.OUTBOUND:
             return False
@@ -141,6 +172,88 @@ class EmailNoReply(Kind):
     description = "An email with no reply logged within the set days suggests a call."
     params = (Param("days", "Days without a reply", 3, 1, 60),)
     timed = True
+
+    def due(self, now, thresholds, since):
+        """Emails with no reply whose silence came due (sent + the team's days) after
+        ``since``, the previous pass, or that were logged since then however long ago they were
+        sent; in both cases due at most ``EXPIRE_AFTER`` ago. None for a lead whose running plan
+        asks for a call next."""
+        if not thresholds:
+            return []
+        oldest_due = max(since, now - EXPIRE_AFTER)
+        logged_since = since - LOGGED_OVERLAP
+        days_set = {datetime.timedelta(days=days) for days in thresholds.values()}
+        shortest = min(days_set)
+        # One range of send times per threshold in use (a handful): each reads the index on
+        # occurred_at. The emails logged during the window read the index on created_at; their
+        # send time is bounded on one side only, so that SQLite, which rates a range closed on
+        # both sides as the narrower, picks that index; the expiry is checked below.
+        came_due = Q()
+        for days in days_set:
+            came_due |= Q(occurred_at__gt=oldest_due - days, occurred_at__lte=now - days)
+        logged_late = Q(
+            created_at__gt=logged_since, created_at__lte=now, occurred_at__lte=now - shortest
+        )
+        later = Activity.objects.filter(
+            contact_id=OuterRef("contact_id"), occurred_at__gt=OuterRef("occurred_at")
+        )
+        emails = (
+            Activity.objects.filter(
+                came_due | logged_late,
+                activity_type=ActivityType.EMAIL,
+                direction=Direction.OUTBOUND,
+                contact__isnull=False,
+                contact__opted_out=False,
+            )
+            .exclude(contact__email_status=EmailStatus.BOUNCED)
+            .exclude(outcome__in=[*STOP_OUTCOMES, *SETTLING_OUTCOMES])
+            .exclude(Exists(later))
+            .exclude(
+                Exists(
+                    Suggestion.objects.filter(
+                        trigger_activity=OuterRef("pk"), kind=SuggestionKind.EMAIL_NO_REPLY
+                    )
+                )
+            )
+            .select_related("contact", "company", "user")
+        )
+        calls_planned = set(
+            LeadContactPlan.objects.filter(
+                status__in=RUNNING_STATUSES, current_step__activity_type=ActivityType.CALL
+            )
+            .filter(contact_id__in=emails.values("contact_id"))
+            .values_list("contact_id", flat=True)
+        )
+        proposals = []
+        for email in emails:
+            days = thresholds.get(email.user.team_id)
+            if days is None:
+                continue
+            due = email.occurred_at + datetime.timedelta(days=days)
+            # The query's ranges are those of every team's threshold; this is the email's own.
+            if not now - EXPIRE_AFTER <= due <= now:
+                continue
+            if due <= since and email.created_at <= logged_since:
+                # Came due and was logged before the previous pass, which considered it.
+                continue
+            if email.contact_id in calls_planned:
+                # The plan already asks for a call next.
+                continue
+            name = _name(email)
+            subject = f" \u201c{email.subject}\u201d" if email.subject else ""
+            proposals.append(
+                self.proposal(
+                    email,
+                    activity_type=ActivityType.CALL,
+                    due_at=due,
+                    title=f"Call {name}",
+                    reason=(
+                        f"No reply logged {_plural(days, 'day')} after your email{subject} "
+                        f"of {_day(email.occurred_at)}."
+                    ),
+                )
+            )
+        return proposals
 
 
 class VoicemailRetry(Kind):
@@ -243,6 +356,65 @@ class PausedStale(Kind):
     description = "A paused plan whose lead has had no touch for the set days: resume or close it."
     params = (Param("days", "Days without a touch", 14, 1, 365),)
     timed = True
+
+    def due(self, now, thresholds, since):
+        """Plans paused, with no touch of their lead since, for at least the team's days, unless
+        an open suggestion of this kind is about them already. The rule reads each plan's
+        current state, so it needs no watermark (``since`` is unused): the first pass after an
+        outage finds every plan that went quiet meanwhile, late-logged touches included."""
+        if not thresholds:
+            return []
+        shortest = min(thresholds.values())
+        plans = (
+            LeadContactPlan.objects.filter(
+                status=PlanStatus.PAUSED, paused_at__lte=now - datetime.timedelta(days=shortest)
+            )
+            .exclude(
+                Exists(
+                    Suggestion.objects.filter(
+                        plan=OuterRef("pk"),
+                        kind=SuggestionKind.PAUSED_STALE,
+                        status=SuggestionStatus.OPEN,
+                    )
+                )
+            )
+            .select_related("contact", "company", "user", "strategy")
+            .annotate(
+                contact_touch=_latest(Activity.objects.filter(contact_id=OuterRef("contact_id"))),
+                company_touch=_latest(Activity.objects.filter(company_id=OuterRef("company_id"))),
+            )
+        )
+        proposals = []
+        for plan in plans:
+            days = thresholds.get(plan.user.team_id)
+            if days is None:
+                continue
+            touch = plan.contact_touch if plan.contact_id else plan.company_touch
+            last = max(filter(None, (plan.paused_at, touch)))
+            if last > now - datetime.timedelta(days=days):
+                continue
+            name = plan.contact.full_name if plan.contact else plan.company.name
+            strategy = plan.strategy.name if plan.strategy else "custom plan"
+            proposals.append(
+                Proposal(
+                    kind=self.kind,
+                    key=f"{self.kind}:{plan.pk}:{last.isoformat()}",
+                    user_id=plan.user_id,
+                    company_id=plan.company_id,
+                    contact_id=plan.contact_id,
+                    plan_id=plan.pk,
+                    trigger=None,
+                    activity_type="",
+                    due_at=now,
+                    title=f"Resume or close the plan for {name}",
+                    reason=(
+                        f"{strategy} for {name} has been paused since "
+                        f"{_day(plan.paused_at)} with no touch for "
+                        f"{_plural((now - last).days, 'day')}."
+                    ),
+                )
+            )
+        return proposals
 
 
 class Recommendation(Kind):

@@ -1,14 +1,15 @@
 import itertools
+from collections import defaultdict
+from collections.abc import Iterable
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from cadence.accounts.models import Team, User
 from cadence.accounts.selectors import scope_by_user
 from cadence.suggestions import rules
-from cadence.suggestions.choices import SuggestionStatus
+from cadence.suggestions.choices import RunStatus, SuggestionStatus
 from cadence.suggestions.models import AnalysisRun, Finding, Suggestion, SuggestionRule
 from cadence.suggestions.profiles import delay_bucket
-from cadence.suggestions.services import current_run, rule_settings
 
 
 def suggestion_list(*, viewer: User) -> QuerySet[Suggestion]:
@@ -33,6 +34,37 @@ def suggestions_of_lead(*, viewer: User, contact=None, plan=None) -> list[Sugges
     if plan is not None:
         qs = qs.filter(plan=plan) | qs.filter(contact_id=plan.contact_id, plan__isnull=True)
     return list(qs)
+
+
+def rule_settings(team_ids: Iterable) -> dict:
+    """``{team_id: {kind: (enabled, params)}}`` for the given teams (``None`` included for users
+    without one): the team's own row, else the organisation default row, else the code's
+    defaults, read in one query."""
+    team_ids = set(team_ids)
+    rows = SuggestionRule.objects.filter(Q(team__isnull=True) | Q(team_id__in=team_ids - {None}))
+    own: dict = defaultdict(dict)
+    defaults: dict = {}
+    for row in rows:
+        if row.team_id is None:
+            defaults[row.kind] = row
+        else:
+            own[row.team_id][row.kind] = row
+    settings = {}
+    for team_id in team_ids:
+        per_kind = {}
+        for kind, definition in rules.KINDS.items():
+            row = own[team_id].get(kind) or defaults.get(kind)
+            params = definition.defaults()
+            if row is not None:
+                params.update({k: v for k, v in row.params.items() if k in params})
+            per_kind[kind] = (row.enabled if row is not None else True, params)
+        settings[team_id] = per_kind
+    return settings
+
+
+def current_run() -> AnalysisRun | None:
+    """The newest finished history analysis: the one whose findings suggestions use."""
+    return AnalysisRun.objects.filter(status=RunStatus.DONE).order_by("-started_at").first()
 
 
 def rule_team_choices(*, viewer: User) -> list[Team | None]:

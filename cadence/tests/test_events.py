@@ -31,6 +31,9 @@ EXPECTED = {
     "ActivitiesLogged": [
         "cadence.suggestions.services.suggestions_on_activities (in transaction, advisory)"
     ],
+    "ReminderDismissed": [
+        "cadence.notifications.services.notifications_mark_read_of_reminder (in transaction)"
+    ],
 }
 
 

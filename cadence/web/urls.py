@@ -10,6 +10,7 @@ from cadence.web.views import (
     plans,
     strategies,
     strategy_assign,
+    strategy_steps,
     suggestion_rules,
     suggestions,
 )
@@ -20,6 +21,7 @@ urlpatterns = [
     *plans.urlpatterns,
     *strategy_assign.urlpatterns,
     *strategies.urlpatterns,
+    *strategy_steps.urlpatterns,
     *lead_imports.urlpatterns,
     *leads.urlpatterns,
     *outbox.urlpatterns,

@@ -7,6 +7,9 @@ from cadence.activities.selectors import activity_list, plans_linkable_by, steps
 from cadence.core.api.fields import ScopedRelatedField
 from cadence.crm.selectors import company_list, contact_list
 
+#: The longest snooze given in minutes: a year.
+MAX_SNOOZE_MINUTES = 365 * 24 * 60
+
 
 class ActivitySerializer(serializers.ModelSerializer):
     """An activity. Give a contact or a plan and the company follows from it."""
@@ -86,3 +89,17 @@ class ReminderSerializer(serializers.ModelSerializer):
         # that makes plan_id, step_id and due_at required, though most reminders have none of
         # them; the database constraint still refuses a duplicate (a 400).
         validators = []
+
+
+class ReminderSnoozeSerializer(serializers.Serializer):
+    """When to deliver the reminder again: a time (``until``) or a delay (``minutes``)."""
+
+    until = serializers.DateTimeField(required=False)
+    minutes = serializers.IntegerField(required=False, min_value=1, max_value=MAX_SNOOZE_MINUTES)
+
+    def validate(self, attrs):
+        if ("until" in attrs) == ("minutes" in attrs):
+            raise serializers.ValidationError(
+                {"until": ["Give either until (a time) or minutes, not both."]}
+            )
+        return attrs

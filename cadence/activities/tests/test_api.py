@@ -9,9 +9,11 @@ from cadence.activities.models import Activity, Reminder
 from cadence.activities.tests.factories import ActivityFactory, ReminderFactory
 from cadence.core.tests.api_helpers import (
     API,
+    UNKNOWN_ID,
     ScopedEndpointTests,
     as_role,
     assert_field_error,
+    assert_hidden,
     assert_iso_with_offset,
     assert_list_query_budget,
     list_ids,
@@ -447,3 +449,106 @@ def test_reminder_list_query_budget(request, client_for, rep, django_assert_max_
         budget=2,
         django_assert_max_num_queries=django_assert_max_num_queries,
     )
+
+
+# -- Dismissing and snoozing a reminder --------------------------------------------------------
+
+
+@pytest.fixture
+def reminders(plans):
+    """A reminder on the plan of the rep, of their teammate and of another team's rep."""
+    return {
+        role: ReminderFactory(
+            user=plans[role].user, plan=plans[role], message=f"Private note of {role}"
+        )
+        for role in ("rep", "teammate", "outsider")
+    }
+
+
+def test_api_root_lists_reminders_once(client_for, rep):
+    """The reminder actions are routes of the reminders' own viewset, listed once."""
+    root = client_for(rep).get(f"{API}/").json()
+    assert root["reminders"].endswith("/api/v1/reminders/")
+
+
+def test_dismiss_own_reminder(client_for, rep, reminders):
+    reminder = reminders["rep"]
+
+    response = client_for(rep).post(f"{REMINDERS}{reminder.pk}/dismiss/")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["reminder_id"] == str(reminder.pk)
+    assert response.json()["status"] == "dismissed"
+    reminder.refresh_from_db()
+    assert reminder.status == "dismissed"
+
+
+@pytest.mark.parametrize(("role", "owner"), [("rep", "teammate"), ("manager", "outsider")])
+def test_acting_on_a_reminder_one_may_not_see_is_404(request, client_for, reminders, role, owner):
+    """A rep's teammate's reminder, another team's for a manager: 404, nothing changes."""
+    client = client_for(request.getfixturevalue(role))
+    reminder = reminders[owner]
+    until = (timezone.now() + datetime.timedelta(hours=2)).isoformat()
+
+    for response in (
+        client.post(f"{REMINDERS}{reminder.pk}/dismiss/"),
+        client.post(f"{REMINDERS}{reminder.pk}/snooze/", {"until": until}),
+    ):
+        assert_hidden(response, reminder.pk, reminder.message, reminder.plan_id)
+    reminder.refresh_from_db()
+    assert reminder.status == "pending"
+    assert client.post(f"{REMINDERS}{UNKNOWN_ID}/dismiss/").status_code == 404
+
+
+def test_manager_may_dismiss_a_team_members_reminder(client_for, manager, reminders):
+    """As with editing reminders, a manager may act on their team's."""
+    response = client_for(manager).post(f"{REMINDERS}{reminders['rep'].pk}/dismiss/")
+    assert response.status_code == 200
+    assert response.json()["status"] == "dismissed"
+
+
+def test_snooze_until_a_time(client_for, rep, reminders):
+    reminder = reminders["rep"]
+    until = (timezone.now() + datetime.timedelta(hours=3)).replace(microsecond=0)
+
+    response = client_for(rep).post(
+        f"{REMINDERS}{reminder.pk}/snooze/", {"until": until.isoformat()}
+    )
+
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "snoozed"
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.remind_at) == ("snoozed", until)
+
+
+def test_snooze_for_some_minutes(client_for, rep, reminders):
+    reminder = reminders["rep"]
+    before = timezone.now()
+
+    response = client_for(rep).post(f"{REMINDERS}{reminder.pk}/snooze/", {"minutes": 90})
+
+    assert response.status_code == 200, response.content
+    reminder.refresh_from_db()
+    expected = before + datetime.timedelta(minutes=90)
+    assert expected <= reminder.remind_at <= expected + datetime.timedelta(minutes=1)
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "text"),
+    [
+        ({}, "until", "either"),
+        ({"minutes": 5, "until": "2100-01-01T00:00:00Z"}, "until", "either"),
+        ({"until": "2001-01-01T00:00:00Z"}, "until", "future"),
+        ({"until": "not a time"}, "until", "format"),
+        ({"minutes": 0}, "minutes", "greater than or equal to 1"),
+        ({"minutes": 10**9}, "minutes", "less than or equal to"),
+    ],
+)
+def test_snooze_refuses_bad_input(client_for, rep, reminders, body, field, text):
+    reminder = reminders["rep"]
+
+    response = client_for(rep).post(f"{REMINDERS}{reminder.pk}/snooze/", body)
+
+    assert_field_error(response, field, text)
+    reminder.refresh_from_db()
+    assert reminder.status == "pending"

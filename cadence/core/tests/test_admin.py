@@ -28,6 +28,7 @@ from cadence.notifications.tests.factories import (
     EmailDeliveryFactory,
     NotificationFactory,
 )
+from cadence.plans import services as plan_services
 from cadence.plans.models import LeadContactPlan, PlanStepResult
 from cadence.plans.tests.factories import LeadContactPlanFactory
 from cadence.strategies.models import ContactStrategy, StrategyStep
@@ -50,7 +51,6 @@ CADENCE_MODELS = [
     Activity,
     Reminder,
     ContactStrategy,
-    StrategyStep,
     LeadContactPlan,
     Notification,
     EmailDelivery,
@@ -61,6 +61,7 @@ CADENCE_MODELS = [
 ]
 #: Histories the engine writes: listed and viewed in the admin, never added or changed there.
 READ_ONLY_MODELS = [
+    StrategyStep,
     PlanStepResult,
     OutboundMessage,
     InboundMessage,
@@ -363,3 +364,64 @@ def test_read_only_histories_are_viewed_not_edited(staff_client, one_of_each, mo
     assert staff_client.get(_url(model, "add")).status_code == 403
     response = staff_client.post(_url(model, "change", obj.pk), {"result": "skipped"})
     assert response.status_code == 403
+
+
+def test_an_activity_is_refused_an_outcome_its_type_cannot_have(staff_client, superuser):
+    """The admin applies the activities' outcome rule, as the API and the pages do."""
+    activity = ActivityFactory(activity_type="Call", outcome="Connected")
+    data = {
+        "activity_type": "Call",
+        "direction": "outbound",
+        "outcome": "Bounced",
+        "occurred_at_0": "2030-01-02",
+        "occurred_at_1": "10:00:00",
+        "company": str(activity.company_id),
+        "contact": str(activity.contact_id),
+        "user": str(activity.user_id),
+        "subject": "Intro call",
+    }
+    response = staff_client.post(_url(Activity, "change", activity.pk), data)
+    assert response.status_code == 200
+    assert "cannot have the outcome" in str(response.context["errors"])
+    activity.refresh_from_db()
+    assert activity.outcome == "Connected"
+    response = staff_client.post(_url(Activity, "change", activity.pk), {**data, "outcome": ""})
+    assert response.status_code == 302, response.context and response.context["errors"]
+
+
+def test_a_step_changed_in_the_admin_moves_its_plans(staff_client, superuser):
+    """Saving the strategy page publishes the steps' change: a plan's due date follows."""
+    step = StrategyStepFactory(step_number=1, delay_days=1, activity_type="Call")
+    strategy = step.strategy
+    plan = plan_services.plan_create(
+        user=superuser,
+        contact=ContactFactory(owner=superuser),
+        strategy=strategy,
+        plan_start_date=timezone.now(),
+    )
+    due = plan.next_step_due_date
+    data = {
+        "name": strategy.name,
+        "created_by": str(strategy.created_by_id),
+        "exit_on_reply": "on",
+        "cooldown_days": "0",
+        "steps-TOTAL_FORMS": "1",
+        "steps-INITIAL_FORMS": "1",
+        "steps-MIN_NUM_FORMS": "0",
+        "steps-MAX_NUM_FORMS": "100",
+        "steps-0-step_id": str(step.pk),
+        "steps-0-strategy": str(strategy.pk),
+        "steps-0-step_number": "1",
+        "steps-0-delay_days": "4",
+        "steps-0-activity_type": "Call",
+    }
+    response = staff_client.post(_url(ContactStrategy, "change", strategy.pk), data)
+    assert response.status_code == 302, response.context and (
+        response.context["adminform"].form.errors,
+        [f.formset.errors for f in response.context["inline_admin_formsets"]],
+    )
+    plan.refresh_from_db()
+    assert plan.next_step_due_date - due == datetime.timedelta(days=3)
+    # Approval is the approve action's, not a field a form can set.
+    page = staff_client.get(_url(ContactStrategy, "change", strategy.pk))
+    assert "automation_approved_at" not in page.context["adminform"].form.fields

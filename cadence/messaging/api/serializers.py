@@ -101,20 +101,19 @@ class SuppressionSerializer(serializers.ModelSerializer):
         return data
 
 
+def _count(*, read_only: bool = False) -> serializers.IntegerField:
+    """A sending limit: a number of emails, or null for the organisation's default."""
+    if read_only:
+        return serializers.IntegerField(read_only=True, allow_null=True)
+    return serializers.IntegerField(min_value=0, max_value=100_000, allow_null=True, required=False)
+
+
 class SenderSerializer(serializers.ModelSerializer):
     user_id = serializers.UUIDField(read_only=True)
-    daily_limit = serializers.IntegerField(
-        min_value=0, max_value=100_000, allow_null=True, required=False
-    )
-    hourly_limit = serializers.IntegerField(
-        min_value=0, max_value=100_000, allow_null=True, required=False
-    )
-    ramp_start = serializers.IntegerField(
-        min_value=0, max_value=100_000, allow_null=True, required=False
-    )
-    ramp_step = serializers.IntegerField(
-        min_value=0, max_value=100_000, allow_null=True, required=False
-    )
+    daily_limit = _count()
+    hourly_limit = _count()
+    ramp_start = _count()
+    ramp_step = _count()
     postal_address = serializers.CharField(max_length=1000, allow_blank=True, required=False)
     today_limit = serializers.SerializerMethodField()
 
@@ -147,10 +146,10 @@ class SenderMeSerializer(SenderSerializer):
     they carry. Limits, the ramp and the automation pause are your manager's or an admin's to set
     (``/senders/{id}/``): sent here, they are refused with a 400 rather than ignored."""
 
-    daily_limit = serializers.IntegerField(read_only=True, allow_null=True)
-    hourly_limit = serializers.IntegerField(read_only=True, allow_null=True)
-    ramp_start = serializers.IntegerField(read_only=True, allow_null=True)
-    ramp_step = serializers.IntegerField(read_only=True, allow_null=True)
+    daily_limit = _count(read_only=True)
+    hourly_limit = _count(read_only=True)
+    ramp_start = _count(read_only=True)
+    ramp_step = _count(read_only=True)
     postal_address = serializers.CharField(
         max_length=1000,
         allow_blank=True,

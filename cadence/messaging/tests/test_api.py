@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from cadence.messaging.choices import OutboundStatus
+from cadence.messaging.choices import OutboundStatus, SuppressionReason
 from cadence.messaging.models import OutboundMessage, Sender, Suppression
 from cadence.messaging.outbox import outbox_queue_due, outbox_send_due
 from cadence.messaging.tests.support import automated_strategy, contacts_of, enroll
@@ -309,7 +309,9 @@ def test_another_teams_manager_may_not_lift_our_suppressions(
     contact = contacts_of(sending_rep, 1)[0]
     added = client_for(sending_rep).post("/api/v1/suppressions/", {"email": "ann@client.example"})
     by_hand = f"/api/v1/suppressions/{added.json()['suppression_id']}/"
-    bounce = Suppression.objects.create(email=contact.email, reason="bounced", contact=contact)
+    bounce = Suppression.objects.create(
+        email=contact.email, reason=SuppressionReason.BOUNCED, contact=contact
+    )
     bounced = f"/api/v1/suppressions/{bounce.pk}/"
 
     assert client_for(other_manager).delete(by_hand).status_code == 403
@@ -322,7 +324,9 @@ def test_another_teams_manager_may_not_lift_our_suppressions(
 
 
 def test_an_unsubscribe_is_lifted_by_an_admin_only(manager, admin_user, client_for):
-    entry = Suppression.objects.create(email="gone@example.com", reason="unsubscribed")
+    entry = Suppression.objects.create(
+        email="gone@example.com", reason=SuppressionReason.UNSUBSCRIBED
+    )
     url = f"/api/v1/suppressions/{entry.pk}/"
 
     assert client_for(manager).delete(url).status_code == 403

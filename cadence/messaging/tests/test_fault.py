@@ -28,11 +28,12 @@ from django.conf import settings
 from django.db import connection
 
 from cadence.core.tests.smtp import RecordingHandler, start_server
+from cadence.messaging.choices import SETTLED_STATUSES, OutboundStatus
 from cadence.messaging.outbox import RECORD_EVERY
 
 MESSAGES = 400
 KILLS = 6
-SETTLED = {"sent", "failed", "suppressed", "cancelled", "uncertain"}
+SETTLED = set(SETTLED_STATUSES)
 ON_POSTGRESQL = connection.vendor == "postgresql"
 
 pytestmark = [pytest.mark.timeout(600)]
@@ -161,11 +162,11 @@ def test_killed_workers_never_send_a_step_twice_and_leave_nothing_stuck(fault_db
         env = _environment(fault_db, tmp_path, server.port)
         _manage(env, "migrate", "--noinput", "-v", "0")
         _manage(env, "seed_outbox", "--messages", str(MESSAGES))
-        assert _statuses(fault_db) == Counter({"queued": MESSAGES})
+        assert _statuses(fault_db) == Counter({OutboundStatus.QUEUED: MESSAGES})
 
         kills = 0
         for _ in range(KILLS):
-            if not _statuses(fault_db)["queued"]:
+            if not _statuses(fault_db)[OutboundStatus.QUEUED]:
                 break
             before = len(handler.messages)
             workers = [_worker(env) for _ in range(workers_per_round)]
@@ -187,7 +188,7 @@ def test_killed_workers_never_send_a_step_twice_and_leave_nothing_stuck(fault_db
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline:
                 statuses = _statuses(fault_db)
-                if not statuses["queued"] and not statuses["sending"]:
+                if not statuses[OutboundStatus.QUEUED] and not statuses[OutboundStatus.SENDING]:
                     break
                 time.sleep(0.5)
         finally:
@@ -218,11 +219,13 @@ def test_killed_workers_never_send_a_step_twice_and_leave_nothing_stuck(fault_db
     assert not duplicates, f"sent more than once: {duplicates}"
     assert set(received) <= set(rows)
     for pk, (status, _, _) in rows.items():
-        if status == "sent":
+        if status == OutboundStatus.SENT:
             assert pk in received, f"{pk} is recorded sent but never arrived"
         if pk in received:
-            assert status in ("sent", "uncertain"), f"{pk} arrived but is {status}"
-    assert sent_activities == statuses["sent"]
+            assert status in (OutboundStatus.SENT, OutboundStatus.UNCERTAIN), (
+                f"{pk} arrived but is {status}"
+            )
+    assert sent_activities == statuses[OutboundStatus.SENT]
     # Every kill leaves at most the messages sent since the last record uncertain.
-    assert statuses["uncertain"] <= kills * RECORD_EVERY
-    assert statuses["sent"] + statuses["uncertain"] == MESSAGES
+    assert statuses[OutboundStatus.UNCERTAIN] <= kills * RECORD_EVERY
+    assert statuses[OutboundStatus.SENT] + statuses[OutboundStatus.UNCERTAIN] == MESSAGES

@@ -15,7 +15,9 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from cadence.activities.models import Activity
-from cadence.messaging.choices import InboundStatus, OutboundStatus
+from cadence.crm.choices import EmailStatus
+from cadence.messaging.choices import InboundKind, InboundStatus, OutboundStatus, SuppressionReason
+from cadence.messaging.inbound import tracking_event_apply
 from cadence.messaging.models import InboundMessage, OutboundMessage, Sender, Suppression
 from cadence.messaging.outbox import outbox_queue_due, outbox_send_due
 from cadence.messaging.tests.support import automated_strategy, contacts_of, enroll, sender_user
@@ -172,10 +174,10 @@ def test_a_bounce_marks_the_address_and_ends_the_plans(sent, manager, client_for
     assert response.json()["kind"] == "bounce"
     assert response.json()["status"] == InboundStatus.APPLIED
     sent.contact.refresh_from_db()
-    assert sent.contact.email_status == "bounced"
+    assert sent.contact.email_status == EmailStatus.BOUNCED
     sent.plan.refresh_from_db()
     assert (sent.plan.status, sent.plan.exit_reason) == ("Aborted", "bounced")
-    assert Suppression.objects.get().reason == "bounced"
+    assert Suppression.objects.get().reason == SuppressionReason.BOUNCED
 
 
 def test_a_delay_notice_changes_nothing(sent, manager, client_for):
@@ -306,9 +308,29 @@ def test_a_mailgun_permanent_failure_event_bounces_the_contact(sent, mailgun, cl
 
     assert response.status_code == 200
     sent.contact.refresh_from_db()
-    assert sent.contact.email_status == "bounced"
+    assert sent.contact.email_status == EmailStatus.BOUNCED
     record = InboundMessage.objects.get()
-    assert (record.kind, record.outbound_message) == ("bounce", sent)
+    assert (record.kind, record.outbound_message) == (InboundKind.BOUNCE, sent)
+
+
+def test_a_provider_unsubscribe_suppresses_the_address_and_opts_the_contact_out(sent):
+    """An unsubscribe the email provider reports is the recipient's word: the address goes on
+    the list even when no contact has it, and a contact who has it is opted out."""
+    known = tracking_event_apply(
+        event_type="unsubscribed", recipient=sent.to_email.upper(), esp_message_id="", source="t"
+    )
+    unknown = tracking_event_apply(
+        event_type="unsubscribed", recipient="nobody@else.example", esp_message_id="", source="t"
+    )
+
+    sent.contact.refresh_from_db()
+    assert sent.contact.opted_out
+    assert (known.status, known.contact) == (InboundStatus.APPLIED, sent.contact)
+    assert unknown.status == InboundStatus.UNMATCHED
+    assert set(Suppression.objects.values_list("email", "reason")) == {
+        (sent.to_email, SuppressionReason.UNSUBSCRIBED),
+        ("nobody@else.example", SuppressionReason.UNSUBSCRIBED),
+    }
 
 
 def test_locmem_mail_is_what_the_other_tests_send(sent):
@@ -413,7 +435,7 @@ def test_another_teams_manager_cannot_touch_our_plans_with_raw_mail(
         None,
     )
     sent.contact.refresh_from_db()
-    assert sent.contact.email_status != "bounced"
+    assert sent.contact.email_status != EmailStatus.BOUNCED
     assert not sent.contact.opted_out
     assert not Activity.objects.filter(direction="inbound").exists()
     listed = client_for(other_manager).get("/api/v1/inbound/").json()
@@ -471,4 +493,4 @@ def test_the_command_matches_another_teams_bounce(sent, other_manager, client_fo
 
     assert InboundMessage.objects.get(source="command").status == InboundStatus.APPLIED
     sent.contact.refresh_from_db()
-    assert sent.contact.email_status == "bounced"
+    assert sent.contact.email_status == EmailStatus.BOUNCED

@@ -5,18 +5,20 @@ import datetime
 import re
 
 import pytest
+from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
 from cadence.activities.models import Activity
-from cadence.messaging.choices import OutboundStatus
+from cadence.messaging.choices import OutboundStatus, SuppressionReason
 from cadence.messaging.models import OutboundMessage, Suppression
 from cadence.messaging.outbox import outbox_queue_due, outbox_reclaim_stuck, outbox_send_due
 from cadence.messaging.tests.support import automated_strategy, contacts_of, enroll, sender_user
 from cadence.notifications.models import Notification
 from cadence.ops.scheduler import scheduler_pass
 from cadence.plans.services import plan_pause
+from cadence.strategies.services import step_update
 
 pytestmark = pytest.mark.django_db
 
@@ -235,7 +237,7 @@ def test_a_missing_postal_address_is_refused(seller, smtp_server, settings):
 
 def test_a_suppressed_address_is_not_sent(seller, smtp_server):
     _strategy, contact, _plan = _one_due(seller)
-    Suppression.objects.create(email=contact.email.upper(), reason="manual")
+    Suppression.objects.create(email=contact.email.upper(), reason=SuppressionReason.MANUAL)
 
     outbox_queue_due(now=timezone.now())
     outbox_send_due()
@@ -247,7 +249,7 @@ def test_a_suppressed_address_is_not_sent(seller, smtp_server):
 def test_an_address_suppressed_after_queueing_is_not_sent(seller, smtp_server):
     _strategy, contact, _plan = _one_due(seller)
     outbox_queue_due(now=timezone.now())
-    Suppression.objects.create(email=contact.email, reason="manual")
+    Suppression.objects.create(email=contact.email, reason=SuppressionReason.MANUAL)
 
     outbox_send_due()
 
@@ -264,6 +266,42 @@ def test_a_plan_that_moved_on_cancels_its_queued_email(seller, smtp_server):
 
     assert OutboundMessage.objects.get().status == OutboundStatus.CANCELLED
     assert smtp_server.messages == []
+
+
+def test_a_step_no_longer_automated_is_left_to_the_rep(seller, smtp_server):
+    """The outbox sends only what ``plans.automation`` says is Cadence's to send: a step made
+    manual after it was queued is the rep's again (they are reminded of it), so it is cancelled
+    at the send rather than sent as well."""
+    _strategy, _contact, plan = _one_due(seller)
+    outbox_queue_due(now=timezone.now())
+    step_update(step=plan.current_step, data={"is_automated": False})
+
+    report = outbox_send_due()
+
+    row = OutboundMessage.objects.get()
+    assert (report.cancelled, row.status) == (1, OutboundStatus.CANCELLED)
+    assert "rep's to do" in row.error
+    assert smtp_server.messages == []
+
+
+class _TakesNothing(BaseEmailBackend):
+    """A mail backend that accepts no message and says so, without raising."""
+
+    def send_messages(self, email_messages) -> int:
+        return 0
+
+
+def test_a_backend_that_takes_no_message_fails_it_and_tells_the_rep(seller):
+    _one_due(seller)
+    outbox_queue_due(now=timezone.now())
+
+    report = outbox_send_due(mail_connection=_TakesNothing())
+
+    row = OutboundMessage.objects.get()
+    assert (report.failed, row.status) == (1, OutboundStatus.FAILED)
+    note = Notification.objects.get(user=seller)
+    assert "not sent" in note.title
+    assert "took no message" in note.body
 
 
 def test_outside_the_send_window_the_email_waits_for_it(seller, smtp_server):

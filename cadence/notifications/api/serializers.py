@@ -2,9 +2,6 @@ from rest_framework import serializers
 
 from cadence.notifications.models import Notification
 
-#: The longest snooze given in minutes: a year.
-MAX_SNOOZE_MINUTES = 365 * 24 * 60
-
 
 class NotificationSerializer(serializers.ModelSerializer):
     reminder_id = serializers.UUIDField(source="reminder.pk", read_only=True, allow_null=True)
@@ -22,20 +19,6 @@ class NotificationSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
-
-
-class ReminderSnoozeSerializer(serializers.Serializer):
-    """When to deliver the reminder again: a time (``until``) or a delay (``minutes``)."""
-
-    until = serializers.DateTimeField(required=False)
-    minutes = serializers.IntegerField(required=False, min_value=1, max_value=MAX_SNOOZE_MINUTES)
-
-    def validate(self, attrs):
-        if ("until" in attrs) == ("minutes" in attrs):
-            raise serializers.ValidationError(
-                {"until": ["Give either until (a time) or minutes, not both."]}
-            )
-        return attrs
 
 
 class CalendarUrlSerializer(serializers.Serializer):

@@ -1,7 +1,4 @@
-import datetime
-
 from django.urls import reverse
-from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
@@ -9,15 +6,11 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cadence.activities.api.serializers import ReminderSerializer
-from cadence.activities.models import Reminder
-from cadence.activities.selectors import reminder_list
 from cadence.notifications import services
 from cadence.notifications.api.serializers import (
     CalendarUrlSerializer,
     MarkedReadSerializer,
     NotificationSerializer,
-    ReminderSnoozeSerializer,
 )
 from cadence.notifications.models import CalendarFeed, Notification
 from cadence.notifications.selectors import notification_list
@@ -58,39 +51,6 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         """Mark every unread notification read."""
         count = services.notifications_mark_all_read(user=request.user)
         return Response({"marked_read": count})
-
-
-class ReminderActionViewSet(viewsets.GenericViewSet):
-    """Actions on a reminder: dismiss it, or snooze it to be delivered again later.
-
-    Routed under ``reminders/``, beside the activities app's reminder endpoints; a reminder the
-    user may not see is a 404."""
-
-    queryset = Reminder.objects.none()
-    serializer_class = ReminderSerializer
-
-    def get_queryset(self):
-        return reminder_list(viewer=self.request.user).select_related("user")
-
-    @extend_schema(request=None, responses=ReminderSerializer)
-    @action(detail=True, methods=["post"])
-    def dismiss(self, request, pk=None):
-        """Dismiss the reminder: it is not delivered again."""
-        reminder = services.reminder_dismiss(reminder=self.get_object(), actor=request.user)
-        return Response(ReminderSerializer(reminder, context=self.get_serializer_context()).data)
-
-    @extend_schema(request=ReminderSnoozeSerializer, responses=ReminderSerializer)
-    @action(detail=True, methods=["post"])
-    def snooze(self, request, pk=None):
-        """Deliver the reminder again at ``until``, or ``minutes`` from now."""
-        reminder = self.get_object()
-        params = ReminderSnoozeSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
-        until = params.validated_data.get("until") or timezone.now() + datetime.timedelta(
-            minutes=params.validated_data["minutes"]
-        )
-        reminder = services.reminder_snooze(reminder=reminder, actor=request.user, until=until)
-        return Response(ReminderSerializer(reminder, context=self.get_serializer_context()).data)
 
 
 def calendar_url(request, feed: CalendarFeed) -> str:

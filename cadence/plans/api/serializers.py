@@ -4,7 +4,7 @@ from cadence.accounts.selectors import users_assignable_by
 from cadence.activities.api.serializers import ActivitySerializer
 from cadence.core.api.fields import ScopedRelatedField
 from cadence.crm.selectors import company_list, contact_list
-from cadence.plans.choices import ExitReason, PlanStatus
+from cadence.plans.choices import ABORT_REASONS, ExitReason
 from cadence.plans.models import LeadContactPlan
 from cadence.strategies.api.serializers import StrategyStepSerializer
 from cadence.strategies.selectors import strategies_plannable_by
@@ -74,23 +74,6 @@ class PlanSerializer(serializers.ModelSerializer):
         # alone or follow no strategy; plan_create answers a clash with a contact_id error.
         validators = []
 
-    def validate(self, attrs):
-        if self.instance is not None:
-            fixed = {"company", "contact", "strategy", "plan_start_date"} & set(attrs)
-            changed = [f for f in fixed if attrs[f] != getattr(self.instance, f)]
-            if changed:
-                raise serializers.ValidationError(
-                    {
-                        f"{name}_id" if name != "plan_start_date" else name: [
-                            "This cannot change once the plan exists; create a new plan instead."
-                        ]
-                        for name in changed
-                    }
-                )
-        elif attrs.get("status", PlanStatus.NOT_STARTED) != PlanStatus.NOT_STARTED:
-            raise serializers.ValidationError({"status": ["A new plan starts as Not Started."]})
-        return attrs
-
 
 class ActivityLogSerializer(ActivitySerializer):
     """An activity; with ``plan_id`` and the plan's current ``step_id`` it completes that step.
@@ -110,7 +93,7 @@ class PlanPauseSerializer(serializers.Serializer):
 
 class PlanAbortSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(
-        choices=[ExitReason.MANUAL, ExitReason.REPLIED, ExitReason.MEETING_BOOKED],
+        choices=ABORT_REASONS,
         default=ExitReason.MANUAL,
     )
 
@@ -127,14 +110,6 @@ class CustomPlanSerializer(serializers.Serializer):
     plan_start_date = serializers.DateTimeField(required=False)
     uses_business_days = serializers.BooleanField(required=False, default=False)
     steps = StrategyStepSerializer(many=True, allow_empty=False)
-
-    def validate_steps(self, steps):
-        if len(steps) > 100:
-            raise serializers.ValidationError("A plan has at most 100 steps.")
-        numbers = [s.get("step_number") for s in steps if s.get("step_number")]
-        if len(set(numbers)) != len(numbers):
-            raise serializers.ValidationError("Two steps have the same step_number.")
-        return steps
 
 
 class AssignSerializer(serializers.Serializer):

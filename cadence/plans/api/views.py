@@ -59,7 +59,6 @@ class PlanViewSet(viewsets.ModelViewSet):
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
-        data.pop("status", None)
         data.setdefault("user", self.request.user)
         serializer.instance = services.plan_create(**data)
 

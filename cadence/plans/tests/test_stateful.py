@@ -68,6 +68,8 @@ EXITS = {
 }
 MOVE_ON = st.sampled_from(["Sent", "No Answer", "Voicemail Left", "Connected"])
 OUTCOMES = st.one_of(MOVE_ON, MOVE_ON, MOVE_ON, st.sampled_from(list(EXITS)))
+#: The activity type an outcome is logged with (one it may have); Email otherwise.
+CALL_OUTCOMES = ("No Answer", "Voicemail Left", "Connected")
 # Delays of 0-10 days, short ones more often so that steps fall due within an example.
 DELAY = st.one_of(st.integers(min_value=0, max_value=2), st.integers(min_value=0, max_value=10))
 # From nothing (actions at the same instant) to a week, in minutes: long enough to cross
@@ -439,7 +441,7 @@ class PlanEngineMachine(RuleBasedStateMachine):
                 plan=before,
                 step=step,
                 skip_to=skip_to,
-                activity_type="Email",
+                activity_type="Call" if outcome in CALL_OUTCOMES else "Email",
                 outcome=outcome,
                 occurred_at=at,
             )

@@ -104,8 +104,6 @@ class StrategySerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(
                 "Edit the steps of an existing strategy at /strategies/{id}/steps/."
             )
-        if len(steps) > 100:
-            raise serializers.ValidationError("A strategy has at most 100 steps.")
         return steps
 
     def to_representation(self, instance):

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from cadence.accounts.models import Team
 from cadence.activities.choices import ActivityType
 from cadence.core.errors import CadenceError
-from cadence.suggestions import rules, services
+from cadence.suggestions import actions, rules, services
 from cadence.suggestions.api.serializers import (
     AnalysisRunSerializer,
     FindingSerializer,
@@ -57,7 +57,7 @@ class SuggestionViewSet(viewsets.ReadOnlyModelViewSet):
         ``as_step`` the next step of its custom plan."""
         params = SuggestionAcceptSerializer(data=request.data)
         params.is_valid(raise_exception=True)
-        suggestion = services.suggestion_accept(
+        suggestion = actions.suggestion_accept(
             suggestion=self.get_object(), actor=request.user, **params.validated_data
         )
         return Response(SuggestionSerializer(suggestion).data)
@@ -66,7 +66,7 @@ class SuggestionViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def dismiss(self, request, pk=None):
         """Dismiss: it is not made again for the same cause."""
-        suggestion = services.suggestion_dismiss(suggestion=self.get_object(), actor=request.user)
+        suggestion = actions.suggestion_dismiss(suggestion=self.get_object(), actor=request.user)
         return Response(SuggestionSerializer(suggestion).data)
 
 

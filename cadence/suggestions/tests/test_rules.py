@@ -11,20 +11,20 @@ from cadence.activities.models import Activity
 from cadence.core.errors import CadenceError, PermissionDeniedError
 from cadence.crm.tests.factories import ContactFactory
 from cadence.ops.scheduler import scheduler_pass
+from cadence.plans import exits
 from cadence.plans import services as plan_services
 from cadence.plans.choices import PlanStatus
 from cadence.plans.tests.factories import LeadContactPlanFactory
 from cadence.strategies.tests.factories import ContactStrategyFactory, StrategyStepFactory
 from cadence.suggestions import services
-from cadence.suggestions.choices import SuggestionKind, SuggestionStatus
-from cadence.suggestions.models import AnalysisRun, Finding, Suggestion
-from cadence.suggestions.services import (
+from cadence.suggestions.actions import (
     SuggestionStateError,
     suggestion_accept,
     suggestion_dismiss,
-    suggestion_rule_set,
-    suggestions_generate_due,
 )
+from cadence.suggestions.choices import SuggestionKind, SuggestionStatus
+from cadence.suggestions.models import AnalysisRun, Finding, Suggestion
+from cadence.suggestions.services import suggestion_rule_set, suggestions_generate_due
 
 pytestmark = pytest.mark.django_db
 NOW = timezone.now()
@@ -526,7 +526,7 @@ def test_ending_a_plan_by_hand_or_opting_out_withdraws_open_suggestions(rep, con
     log(rep, other, ActivityType.CALL, Outcome.VOICEMAIL_LEFT)
     assert Suggestion.objects.get(contact=contact).plan == plan
     plan_services.plan_abort(plan=plan)
-    plan_services.contact_opt_out(contact=other)
+    exits.contact_opt_out(contact=other)
     suggestions_generate_due(now=NOW)
     assert dict(Suggestion.objects.values_list("contact_id", "withdrawn_reason")) == {
         contact.pk: "The plan was ended.",

@@ -55,7 +55,7 @@ def run_plan(user, strategy, *, days_ago=30, steps_done=0, replied=False):
             plan=plan,
             step=step,
             activity_type=step.activity_type,
-            outcome=Outcome.SENT,
+            outcome=Outcome.SENT if step.activity_type == "Email" else Outcome.COMPLETED,
             occurred_at=at,
         )
     if replied:

@@ -480,6 +480,20 @@ def test_a_bad_log_shows_the_error_next_to_the_field(rep, web_client):
     assert not Activity.objects.exists()
 
 
+def test_an_outcome_the_type_cannot_have_is_refused_next_to_the_field(rep, web_client):
+    """The form offers every outcome; the activities' rule refuses a call that bounced."""
+    plan = make_plan(rep)
+
+    response = web_client(rep).post(
+        f"/plans/{plan.pk}/log/", {"activity_type": "Call", "outcome": "Bounced"}
+    )
+
+    assert response.status_code == 400
+    assert b'id="id_outcome_error"' in response.content
+    assert b"cannot have the outcome" in response.content
+    assert not Activity.objects.exists()
+
+
 def test_logging_a_step_of_a_paused_plan_is_refused_by_the_service(rep, web_client):
     plan = make_plan(rep)
     step = plan.current_step_id

@@ -16,6 +16,7 @@ from cadence.crm.tests.factories import ContactFactory
 from cadence.plans import services as plan_services
 from cadence.plans.tests.factories import LeadContactPlanFactory
 from cadence.strategies.tests.factories import ContactStrategyFactory, StrategyStepFactory
+from cadence.suggestions import actions as suggestion_actions
 from cadence.suggestions import services as suggestion_services
 from cadence.suggestions.choices import SuggestionKind, SuggestionStatus
 from cadence.suggestions.models import AnalysisRun, Finding, Suggestion, SuggestionRule
@@ -54,7 +55,7 @@ def suggestion(user, *, title="Email Ada", due_at=None, **fields):
 
 
 def accepted(user, **fields):
-    return suggestion_services.suggestion_accept(suggestion=suggestion(user, **fields), actor=user)
+    return suggestion_actions.suggestion_accept(suggestion=suggestion(user, **fields), actor=user)
 
 
 # -- Dashboard ------------------------------------------------------------------------------------
@@ -269,7 +270,7 @@ def test_the_list_filters_by_status_and_shows_managers_the_owner(
     theirs = voicemail(teammate, first_name="Theirs")
     voicemail(outsider, first_name="Foreign")
     gone = suggestion(rep, title="Old idea")
-    suggestion_services.suggestion_dismiss(suggestion=gone, actor=rep)
+    suggestion_actions.suggestion_dismiss(suggestion=gone, actor=rep)
 
     rep_html = web_client(rep).get("/suggestions/").content.decode()
     manager_client = web_client(manager)

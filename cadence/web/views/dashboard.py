@@ -30,11 +30,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from cadence.accounts.models import Team, User
 from cadence.accounts.selectors import can_view_team_work, team_list
-from cadence.activities.choices import ActivityType, Outcome, ReminderStatus
+from cadence.activities.choices import ActivityType, ReminderStatus
+from cadence.activities.rules import outcomes_allowed
 from cadence.activities.selectors import reminder_list
+from cadence.activities.services import reminder_snooze
 from cadence.core.errors import CadenceError
 from cadence.notifications.selectors import notification_list
-from cadence.notifications.services import reminder_snooze
 from cadence.plans import services
 from cadence.plans.choices import RUNNING_STATUSES, PlanStatus
 from cadence.plans.models import LeadContactPlan
@@ -59,37 +60,8 @@ TOMORROW_AT = datetime.time(9, 0)
 NOTIFICATIONS_SHOWN = 5
 
 
-#: The outcomes that make sense for each activity type; the log forms offer these, and every
-#: outcome for a type not listed (Task, Other, or a type a strategy spelled its own way).
-OUTCOMES_BY_TYPE = {
-    ActivityType.EMAIL: [
-        Outcome.SENT,
-        Outcome.REPLIED,
-        Outcome.BOUNCED,
-        Outcome.UNSUBSCRIBED,
-        Outcome.COMPLETED,
-    ],
-    ActivityType.CALL: [
-        Outcome.CONNECTED,
-        Outcome.NO_ANSWER,
-        Outcome.VOICEMAIL_LEFT,
-        Outcome.MEETING_BOOKED,
-        Outcome.COMPLETED,
-    ],
-    ActivityType.LINKEDIN_CONNECT: [
-        Outcome.SENT,
-        Outcome.CONNECTED,
-        Outcome.REPLIED,
-        Outcome.COMPLETED,
-    ],
-    ActivityType.LINKEDIN_MESSAGE: [Outcome.SENT, Outcome.REPLIED, Outcome.COMPLETED],
-    ActivityType.MEETING: [Outcome.COMPLETED, Outcome.NO_SHOW, Outcome.MEETING_BOOKED],
-    ActivityType.SMS: [Outcome.SENT, Outcome.REPLIED, Outcome.UNSUBSCRIBED, Outcome.COMPLETED],
-}
-
-
 def outcome_choices(activity_type: str) -> list[tuple[str, str]]:
-    outcomes = OUTCOMES_BY_TYPE.get(activity_type, list(Outcome))
+    outcomes = outcomes_allowed(activity_type)
     return [(outcome.value, outcome.label) for outcome in outcomes]
 
 

@@ -1,4 +1,6 @@
 """Contacts and companies: lists, detail pages and forms (the CSV import is ``lead_imports``).
+Creating, editing and deleting work alike for both, so one view serves each, told by its URL which
+kind of lead (``CONTACTS`` or ``COMPANIES``) it handles.
 
 Every lead is fetched through the crm selectors, so one the user may not see is a 404, and every
 change goes through the crm services, so the pages follow the API's rules (custody, a contact
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 
 from django import forms
@@ -16,11 +19,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -36,6 +38,7 @@ from cadence.plans.choices import RUNNING_STATUSES
 from cadence.plans.selectors import plan_list
 from cadence.suggestions.selectors import suggestions_of_lead
 from cadence.web.forms import show_service_error
+from cadence.web.views.responses import render_list
 
 PAGE_SIZE = 25
 REPORT_PAGE_SIZE = 50
@@ -213,16 +216,52 @@ class ContactForm(LeadForm):
         ).order_by("name", "company_id")
 
 
+# -- The two kinds of lead ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LeadKind:
+    """What the contact pages and the company pages differ in: their create, edit and delete
+    views are shared, and each URL names the kind it serves."""
+
+    form_class: type[LeadForm]
+    #: The fields the edit form starts from.
+    fields: tuple[str, ...]
+    visible: Callable[..., QuerySet]
+    create: Callable[..., Company | Contact]
+    update: Callable[..., Company | Contact]
+    delete: Callable[[Company | Contact], None]
+    list_url: str
+    new_title: str
+
+
+CONTACTS = LeadKind(
+    form_class=ContactForm,
+    fields=services.CONTACT_FIELDS,
+    visible=contact_list,
+    create=services.contact_create,
+    update=lambda *, actor, lead, data: services.contact_update(
+        actor=actor, contact=lead, data=data
+    ),
+    delete=lambda lead: services.contact_delete(contact=lead),
+    list_url="web-contacts",
+    new_title="New contact",
+)
+COMPANIES = LeadKind(
+    form_class=CompanyForm,
+    fields=services.COMPANY_FIELDS,
+    visible=company_list,
+    create=services.company_create,
+    update=lambda *, actor, lead, data: services.company_update(
+        actor=actor, company=lead, data=data
+    ),
+    delete=lambda lead: services.company_delete(company=lead),
+    list_url="web-companies",
+    new_title="New company",
+)
+
+
 # -- Helpers ------------------------------------------------------------------------------------
-
-
-def _render_list(request, template: str, partial: str, context: dict):
-    """The full page, or for htmx (but not its history restore, which needs the page) only the
-    results, which the filters swap in."""
-    htmx = request.htmx and not request.htmx.history_restore_request
-    response = render(request, partial if htmx else template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
 
 
 def _search(qs, q: str, fields: tuple[str, ...]):
@@ -280,19 +319,6 @@ def _lead_activities(viewer: User, **lookup):
     )
 
 
-def _delete(request, lead: Company | Contact, delete: Callable[[], None], back: str):
-    """Delete when allowed; either way the browser goes on (htmx by a client redirect)."""
-    if lead_can_delete(request.user, lead):
-        name = str(lead)
-        delete()
-        messages.success(request, f"Deleted {name}.")
-        target = back
-    else:
-        messages.error(request, "Only the owner, their manager or an admin may delete this.")
-        target = lead_url(lead)
-    return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
-
-
 # -- Contacts -----------------------------------------------------------------------------------
 
 
@@ -323,7 +349,7 @@ def contacts_page(request):
     contacts = contacts.order_by("last_name", "first_name", "contact_id")
     page = Paginator(contacts, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"form": form, "page": page, "q": filters.get("q", "")}
-    return _render_list(
+    return render_list(
         request, "web/leads/contact_list.html", "web/leads/partials/contact_results.html", context
     )
 
@@ -340,48 +366,6 @@ def contact_page(request, pk):
         "suggestions": suggestions_of_lead(viewer=request.user, contact=contact),
     }
     return render(request, "web/leads/contact_detail.html", context)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def contact_create_page(request):
-    initial = {"owner": request.user}
-    company = request.GET.get("company")
-    if company:
-        initial["company"] = company
-    form = ContactForm(request.POST or None, viewer=request.user, initial=initial)
-    return _lead_form_page(
-        request,
-        form=form,
-        save=lambda data: services.contact_create(actor=request.user, **data),
-        context={"title": "New contact", "cancel_url": reverse("web-contacts")},
-    )
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def contact_edit_page(request, pk):
-    contact = get_object_or_404(contact_list(viewer=request.user), pk=pk)
-    initial = {name: getattr(contact, name) for name in services.CONTACT_FIELDS}
-    form = ContactForm(request.POST or None, viewer=request.user, lead=contact, initial=initial)
-    return _lead_form_page(
-        request,
-        form=form,
-        save=lambda data: services.contact_update(actor=request.user, contact=contact, data=data),
-        context={"title": f"Edit {contact}", "lead": contact, "cancel_url": lead_url(contact)},
-    )
-
-
-@login_required
-@require_POST
-def contact_delete_page(request, pk):
-    contact = get_object_or_404(contact_list(viewer=request.user), pk=pk)
-    return _delete(
-        request,
-        contact,
-        lambda: services.contact_delete(contact=contact),
-        reverse("web-contacts"),
-    )
 
 
 # -- Companies ----------------------------------------------------------------------------------
@@ -418,7 +402,7 @@ def companies_page(request):
     )
     for company in page.object_list:
         company.contact_count = counts.get(company.pk, 0)
-    return _render_list(
+    return render_list(
         request,
         "web/leads/company_list.html",
         "web/leads/partials/company_results.html",
@@ -443,53 +427,76 @@ def company_page(request, pk):
     return render(request, "web/leads/company_detail.html", context)
 
 
+# -- Creating, editing and deleting either kind ---------------------------------------------
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
-def company_create_page(request):
-    form = CompanyForm(request.POST or None, viewer=request.user, initial={"owner": request.user})
+def lead_create_page(request, kind: LeadKind):
+    initial = {"owner": request.user}
+    # A contact added from its company's page starts at that company (a company's form has no
+    # such field and ignores it).
+    company = request.GET.get("company")
+    if company:
+        initial["company"] = company
+    form = kind.form_class(request.POST or None, viewer=request.user, initial=initial)
     return _lead_form_page(
         request,
         form=form,
-        save=lambda data: services.company_create(actor=request.user, **data),
-        context={"title": "New company", "cancel_url": reverse("web-companies")},
+        save=lambda data: kind.create(actor=request.user, **data),
+        context={"title": kind.new_title, "cancel_url": reverse(kind.list_url)},
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def company_edit_page(request, pk):
-    company = get_object_or_404(company_list(viewer=request.user), pk=pk)
-    initial = {name: getattr(company, name) for name in services.COMPANY_FIELDS}
-    form = CompanyForm(request.POST or None, viewer=request.user, lead=company, initial=initial)
+def lead_edit_page(request, pk, kind: LeadKind):
+    lead = get_object_or_404(kind.visible(viewer=request.user), pk=pk)
+    initial = {name: getattr(lead, name) for name in kind.fields}
+    form = kind.form_class(request.POST or None, viewer=request.user, lead=lead, initial=initial)
     return _lead_form_page(
         request,
         form=form,
-        save=lambda data: services.company_update(actor=request.user, company=company, data=data),
-        context={"title": f"Edit {company}", "lead": company, "cancel_url": lead_url(company)},
+        save=lambda data: kind.update(actor=request.user, lead=lead, data=data),
+        context={"title": f"Edit {lead}", "lead": lead, "cancel_url": lead_url(lead)},
     )
 
 
 @login_required
 @require_POST
-def company_delete_page(request, pk):
-    company = get_object_or_404(company_list(viewer=request.user), pk=pk)
-    return _delete(
-        request,
-        company,
-        lambda: services.company_delete(company=company),
-        reverse("web-companies"),
-    )
+def lead_delete_page(request, pk, kind: LeadKind):
+    """Delete when allowed; either way the browser goes on (htmx by a client redirect)."""
+    lead = get_object_or_404(kind.visible(viewer=request.user), pk=pk)
+    if lead_can_delete(request.user, lead):
+        name = str(lead)
+        kind.delete(lead)
+        messages.success(request, f"Deleted {name}.")
+        target = reverse(kind.list_url)
+    else:
+        messages.error(request, "Only the owner, their manager or an admin may delete this.")
+        target = lead_url(lead)
+    return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
 
 
 urlpatterns = [
     path("contacts/", contacts_page, name="web-contacts"),
-    path("contacts/new/", contact_create_page, name="web-contact-new"),
+    path("contacts/new/", lead_create_page, {"kind": CONTACTS}, name="web-contact-new"),
     path("contacts/<uuid:pk>/", contact_page, name="web-contact"),
-    path("contacts/<uuid:pk>/edit/", contact_edit_page, name="web-contact-edit"),
-    path("contacts/<uuid:pk>/delete/", contact_delete_page, name="web-contact-delete"),
+    path("contacts/<uuid:pk>/edit/", lead_edit_page, {"kind": CONTACTS}, name="web-contact-edit"),
+    path(
+        "contacts/<uuid:pk>/delete/",
+        lead_delete_page,
+        {"kind": CONTACTS},
+        name="web-contact-delete",
+    ),
     path("companies/", companies_page, name="web-companies"),
-    path("companies/new/", company_create_page, name="web-company-new"),
+    path("companies/new/", lead_create_page, {"kind": COMPANIES}, name="web-company-new"),
     path("companies/<uuid:pk>/", company_page, name="web-company"),
-    path("companies/<uuid:pk>/edit/", company_edit_page, name="web-company-edit"),
-    path("companies/<uuid:pk>/delete/", company_delete_page, name="web-company-delete"),
+    path("companies/<uuid:pk>/edit/", lead_edit_page, {"kind": COMPANIES}, name="web-company-edit"),
+    path(
+        "companies/<uuid:pk>/delete/",
+        lead_delete_page,
+        {"kind": COMPANIES},
+        name="web-company-delete",
+    ),
 ]

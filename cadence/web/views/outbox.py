@@ -21,8 +21,6 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
-from django.utils.cache import patch_vary_headers
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cadence.core.errors import CadenceError
@@ -48,6 +46,7 @@ from cadence.strategies.selectors import (
     strategy_can_approve_automation,
     strategy_list,
 )
+from cadence.web.views.responses import next_url, render_list, status_tabs, wants_partial
 
 PAGE_SIZE = 25
 
@@ -104,37 +103,6 @@ def _is_approver(user) -> bool:
     return user.is_manager or user.is_admin
 
 
-def _next_url(request: HttpRequest, default: str) -> str:
-    """Where a plain form post goes back to: the page it came from, if it is one of ours."""
-    target = request.POST.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
-
-
-def _wants_partial(request: HttpRequest) -> bool:
-    """An htmx request for part of a page; a history restore needs the whole page."""
-    return bool(request.htmx) and not request.htmx.history_restore_request
-
-
-def _render_list(request, template: str, partial: str, context: dict) -> HttpResponse:
-    """The whole page, or (for htmx) only its results; both vary on the HX-Request header so
-    a cache never serves one for the other."""
-    response = render(request, partial if _wants_partial(request) else template, context)
-    patch_vary_headers(response, ("HX-Request",))
-    return response
-
-
-def _status_counts(viewer) -> dict[str, int]:
-    """How many of the viewer's messages are in each status, in one aggregate query."""
-    rows = outbox_list(viewer=viewer).order_by().values("status").annotate(n=Count("pk"))
-    counts = {row["status"]: row["n"] for row in rows}
-    counts[""] = sum(counts.values())
-    return counts
-
-
 def _approvals(viewer) -> dict:
     """For managers and admins: the strategies they may approve whose messages (among those the
     viewer sees) wait for approval, and those whose automation is on, to stop it. Another
@@ -182,19 +150,21 @@ def outbox_page(request):
     if status:
         queryset = queryset.filter(status=status)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    counts = _status_counts(request.user)
+    url = reverse("web-outbox")
     context = {
         "page": page,
         "status": status,
-        "tabs": [
-            {"value": value, "label": label, "count": counts.get(value, 0)} for value, label in TABS
-        ],
+        "tabs": status_tabs(
+            outbox_list(viewer=request.user),
+            TABS,
+            lambda value: f"{url}?status={value}" if value else url,
+        ),
         "next": request.get_full_path(),
         "is_approver": _is_approver(request.user),
     }
-    if not _wants_partial(request):
+    if not wants_partial(request):
         context.update(_approvals(request.user))
-    return _render_list(
+    return render_list(
         request, "web/outbox/outbox.html", "web/outbox/partials/outbox_results.html", context
     )
 
@@ -228,7 +198,7 @@ def _outbox_action(
         error = exc.message
     else:
         notice = _outcome(message)
-    if _wants_partial(request):
+    if wants_partial(request):
         message = _message_or_404(request, pk)
         return render(
             request,
@@ -238,14 +208,14 @@ def _outbox_action(
                 "open": True,
                 "notice": notice,
                 "error": error,
-                "next": _next_url(request, reverse("web-outbox")),
+                "next": next_url(request, reverse("web-outbox")),
             },
         )
     if error:
         messages.error(request, error)
     else:
         messages.success(request, notice)
-    return redirect(_next_url(request, reverse("web-outbox-message", args=[message.pk])))
+    return redirect(next_url(request, reverse("web-outbox-message", args=[message.pk])))
 
 
 def _outcome(message: OutboundMessage) -> str:
@@ -264,26 +234,10 @@ def _outcome(message: OutboundMessage) -> str:
 
 @login_required
 @require_POST
-def outbox_send_now(request, pk):
-    return _outbox_action(
-        request, pk, lambda m: services.outbox_send_now(message=m, actor=request.user)
-    )
-
-
-@login_required
-@require_POST
-def outbox_cancel(request, pk):
-    return _outbox_action(
-        request, pk, lambda m: services.outbox_cancel(message=m, actor=request.user)
-    )
-
-
-@login_required
-@require_POST
-def outbox_retry(request, pk):
-    return _outbox_action(
-        request, pk, lambda m: services.outbox_retry(message=m, actor=request.user)
-    )
+def outbox_message_action(request, pk, action: Callable[..., OutboundMessage]) -> HttpResponse:
+    """Send a message now, cancel it or retry it: ``action`` is the messaging service the URL
+    names, called as the viewer."""
+    return _outbox_action(request, pk, lambda m: action(message=m, actor=request.user))
 
 
 @login_required
@@ -303,10 +257,7 @@ def outbox_confirm(request, pk):
 def _automation_action(request: HttpRequest, pk, *, approve: bool) -> HttpResponse:
     strategy = get_object_or_404(strategy_list(viewer=request.user), pk=pk)
     try:
-        if approve:
-            services.strategy_approve_automation(strategy=strategy, actor=request.user)
-        else:
-            services.strategy_revoke_automation(strategy=strategy, actor=request.user)
+        services.strategy_automation_decide(strategy=strategy, actor=request.user, approve=approve)
     except CadenceError as exc:
         messages.error(request, exc.message)
     else:
@@ -317,7 +268,7 @@ def _automation_action(request: HttpRequest, pk, *, approve: bool) -> HttpRespon
             else f"Automation of “{strategy.name}” is stopped; its queued emails wait for a "
             "new approval.",
         )
-    return redirect(_next_url(request, reverse("web-outbox")))
+    return redirect(next_url(request, reverse("web-outbox")))
 
 
 @login_required
@@ -415,7 +366,7 @@ def suppressions_page(request):
     if request.method == "POST":
         # The add form's errors, shown next to its fields on the whole page.
         return render(request, "web/outbox/suppressions.html", context, status=400)
-    return _render_list(
+    return render_list(
         request,
         "web/outbox/suppressions.html",
         "web/outbox/partials/suppression_results.html",
@@ -434,7 +385,7 @@ def suppression_remove(request, pk):
         services.suppression_remove(suppression=suppression, actor=request.user)
     except CadenceError as exc:
         error = exc.message
-    if _wants_partial(request):
+    if wants_partial(request):
         return render(
             request,
             "web/outbox/partials/suppression_row.html",
@@ -443,7 +394,7 @@ def suppression_remove(request, pk):
                 "removed_email": email,
                 "may_lift": suppression_can_lift(request.user, suppression),
                 "error": error,
-                "next": _next_url(request, reverse("web-suppressions")),
+                "next": next_url(request, reverse("web-suppressions")),
                 "row_id": pk,
             },
         )
@@ -451,7 +402,7 @@ def suppression_remove(request, pk):
         messages.error(request, error)
     else:
         messages.success(request, f"{email} may be emailed again.")
-    return redirect(_next_url(request, reverse("web-suppressions")))
+    return redirect(next_url(request, reverse("web-suppressions")))
 
 
 # -- Inbound mail ---------------------------------------------------------------------------------
@@ -468,7 +419,7 @@ def inbound_page(request):
         if status := filters.cleaned_data["status"]:
             queryset = queryset.filter(status=status)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    return _render_list(
+    return render_list(
         request,
         "web/outbox/inbound.html",
         "web/outbox/partials/inbound_results.html",
@@ -492,9 +443,24 @@ urlpatterns = [
         name="web-outbox-stop-automation",
     ),
     path("outbox/<uuid:pk>/", outbox_message_page, name="web-outbox-message"),
-    path("outbox/<uuid:pk>/send-now/", outbox_send_now, name="web-outbox-send-now"),
-    path("outbox/<uuid:pk>/cancel/", outbox_cancel, name="web-outbox-cancel"),
-    path("outbox/<uuid:pk>/retry/", outbox_retry, name="web-outbox-retry"),
+    path(
+        "outbox/<uuid:pk>/send-now/",
+        outbox_message_action,
+        {"action": services.outbox_send_now},
+        name="web-outbox-send-now",
+    ),
+    path(
+        "outbox/<uuid:pk>/cancel/",
+        outbox_message_action,
+        {"action": services.outbox_cancel},
+        name="web-outbox-cancel",
+    ),
+    path(
+        "outbox/<uuid:pk>/retry/",
+        outbox_message_action,
+        {"action": services.outbox_retry},
+        name="web-outbox-retry",
+    ),
     path("outbox/<uuid:pk>/confirm/", outbox_confirm, name="web-outbox-confirm"),
     path("suppressions/", suppressions_page, name="web-suppressions"),
     path("suppressions/<uuid:pk>/remove/", suppression_remove, name="web-suppression-remove"),

@@ -27,7 +27,13 @@ from cadence.activities.choices import ActivityType, Outcome
 from cadence.core.errors import CadenceError
 from cadence.crm.selectors import contact_list
 from cadence.plans import services
-from cadence.plans.choices import ACTIVE_STATUSES, RUNNING_STATUSES, ExitReason, PlanStatus
+from cadence.plans.choices import (
+    ABORT_REASONS,
+    ACTIVE_STATUSES,
+    RUNNING_STATUSES,
+    ExitReason,
+    PlanStatus,
+)
 from cadence.plans.models import LeadContactPlan
 from cadence.plans.selectors import plan_list
 from cadence.scheduling.due import local_day_bounds
@@ -45,10 +51,6 @@ from cadence.web.views.dashboard import (
 PAGE_SIZE = 25
 #: The custom plan builder offers this many step rows; blank ones are ignored.
 BUILDER_ROWS = 5
-
-#: The exit reasons a person may give when aborting by hand: the API's set. The others
-#: (bounced, opted out, finished) are facts the system records, not choices.
-ABORT_REASONS = [ExitReason.MANUAL, ExitReason.REPLIED, ExitReason.MEETING_BOOKED]
 
 
 def error_text(exc: ValidationError) -> str:

@@ -3,7 +3,7 @@ one made), the full list, and the boxes the dashboard, plan and contact pages sh
 
 Actions work as htmx requests, which swap the suggestion's row for a short confirmation (or the
 refusal, with a 200 so htmx swaps it in), and as plain form posts, which go back to the page
-they came from with a message. Every rule lives in ``cadence.suggestions.services``; a
+they came from with a message. Every rule lives in ``cadence.suggestions.actions``; a
 suggestion the viewer may not see is a 404.
 """
 
@@ -15,13 +15,11 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
@@ -29,16 +27,18 @@ from cadence.accounts.models import User
 from cadence.activities.choices import ReminderStatus
 from cadence.core.errors import CadenceError
 from cadence.scheduling.zones import local_to_utc, resolve_zone, to_local
-from cadence.suggestions import services
+from cadence.suggestions import actions
 from cadence.suggestions.choices import SuggestionStatus
 from cadence.suggestions.models import Suggestion
 from cadence.suggestions.selectors import (
+    current_run,
     finding_list,
     run_list,
     suggestion_list,
     suggestions_open,
 )
 from cadence.web.localtime import local_text
+from cadence.web.views.responses import next_url, render_list, status_tabs
 
 #: Rows the dashboard lists per section; the rest are in the full list.
 SHOWN = 20
@@ -127,13 +127,7 @@ def _suggestion_or_404(request: HttpRequest, pk) -> Suggestion:
 
 
 def _next_url(request: HttpRequest) -> str:
-    """Where a plain form post goes back to: the page it came from, if it is one of ours."""
-    target = request.POST.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return reverse("web-dashboard")
+    return next_url(request, reverse("web-dashboard"))
 
 
 def _place(request: HttpRequest) -> str:
@@ -191,7 +185,7 @@ def suggestion_accept(request, pk):
         context = _row_context(request, suggestion, form=form)
         return render(request, "web/suggestions/accept.html", context, status=400)
     try:
-        suggestion = services.suggestion_accept(
+        suggestion = actions.suggestion_accept(
             suggestion=suggestion, actor=request.user, due_at=form.due_at(), as_step=as_step
         )
     except CadenceError as exc:
@@ -216,7 +210,7 @@ def suggestion_dismiss(request, pk):
     """Dismiss the suggestion: it is not made again for the same cause."""
     suggestion = _suggestion_or_404(request, pk)
     try:
-        suggestion = services.suggestion_dismiss(suggestion=suggestion, actor=request.user)
+        suggestion = actions.suggestion_dismiss(suggestion=suggestion, actor=request.user)
     except CadenceError as exc:
         return _refused(request, pk, exc.message)
     notice = f"Dismissed “{suggestion.title}”."
@@ -236,7 +230,7 @@ def suggestion_task_done(request, pk):
         error = "This task is already closed."
     else:
         try:
-            services.suggestion_task_done(suggestion=suggestion, actor=request.user)
+            actions.suggestion_task_done(suggestion=suggestion, actor=request.user)
         except CadenceError as exc:
             error = exc.message
     notice = "" if error else f"Done: “{suggestion.title}”."
@@ -258,13 +252,6 @@ def suggestion_task_done(request, pk):
 # -- The full list --------------------------------------------------------------------------------
 
 
-def _status_counts(viewer: User) -> dict[str, int]:
-    rows = suggestion_list(viewer=viewer).order_by().values("status").annotate(n=Count("pk"))
-    counts = {row["status"]: row["n"] for row in rows}
-    counts[""] = sum(counts.values())
-    return counts
-
-
 @login_required
 def suggestions_page(request):
     """The viewer's suggestions (their team's for managers, everyone's for admins) by status."""
@@ -277,27 +264,21 @@ def suggestions_page(request):
     if status != SuggestionStatus.OPEN:
         queryset = queryset.order_by("-due_at", "suggestion_id")
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    counts = _status_counts(request.user)
     url = reverse("web-suggestions")
     context = {
         "page": page,
         "status": status,
-        "tabs": [
-            {
-                "value": value,
-                "label": label,
-                "count": counts.get(value, 0),
-                "url": f"{url}?status={value}" if value else f"{url}?status=all",
-            }
-            for value, label in TABS
-        ],
+        # All has a value of its own here: no status at all means the Open tab.
+        "tabs": status_tabs(
+            suggestion_list(viewer=request.user),
+            TABS,
+            lambda value: f"{url}?status={value or 'all'}",
+        ),
         "next": request.get_full_path(),
     }
-    partial = bool(request.htmx) and not request.htmx.history_restore_request
-    template = "web/suggestions/partials/results.html" if partial else "web/suggestions/list.html"
-    response = render(request, template, context)
-    patch_vary_headers(response, ("HX-Request",))
-    return response
+    return render_list(
+        request, "web/suggestions/list.html", "web/suggestions/partials/results.html", context
+    )
 
 
 # -- Recommendations ------------------------------------------------------------------------------
@@ -329,7 +310,7 @@ def finding_rows(findings) -> list[dict]:
 @login_required
 def recommendations_page(request):
     """What the newest finished history analysis read and found, with each finding's numbers."""
-    run = services.current_run()
+    run = current_run()
     latest = run_list().first()
     findings = list(finding_list())
     context = {

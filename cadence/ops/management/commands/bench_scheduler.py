@@ -1,14 +1,21 @@
 """``manage.py bench_scheduler``: time the scheduler's reminder step against raw SQL, and bulk
-assignment, on a dedicated database filled with generated plans (``docs/benchmarks.md``)."""
+assignment, on a dedicated database filled with generated plans (``cadence.ops.bench.scheduler``,
+``docs/benchmarks.md``)."""
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection
+from django.core.management.base import CommandParser
 
-from cadence.core.cli import count, number, whole_numbers
-from cadence.ops.bench import SchedulerBench, cleanup, summary
+from cadence.core.cli import count, number
+from cadence.ops.bench.common import (
+    BenchCommand,
+    add_keep_and_force_options,
+    add_plans_option,
+    add_repeat_option,
+    add_sizes_option,
+)
+from cadence.ops.bench.scheduler import scheduler_bench
 
 
-class Command(BaseCommand):
+class Command(BenchCommand):
     help = (
         "Benchmark the scheduler: seed --plans running plans (--due-fraction of them owed a "
         "reminder), time one reminder pass against one raw SQL INSERT ... SELECT at two sizes, "
@@ -17,12 +24,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--plans",
-            type=count,
-            required=True,
-            help="Running plans to seed (N).",
-        )
+        add_plans_option(parser, default=None, help="Running plans to seed (N).")
         parser.add_argument(
             "--due-fraction",
             type=number(lambda x: 0 < x <= 1, "above 0 and at most 1"),
@@ -38,9 +40,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-assign", action="store_true", help="Skip the bulk assignment benchmark."
         )
-        parser.add_argument(
-            "--sizes",
-            type=whole_numbers(),
+        add_sizes_option(
+            parser,
+            default=None,
             help="Comma-separated plan counts to run the pass at (default: N/10, N/2 and N).",
         )
         parser.add_argument(
@@ -51,63 +53,29 @@ class Command(BaseCommand):
                 "PostgreSQL always gets VACUUM ANALYZE, as autovacuum would do."
             ),
         )
-        parser.add_argument(
-            "--repeat",
-            type=count,
+        add_repeat_option(
+            parser,
             default=1,
             help="Time the pass and the raw SQL this many times at each size; report medians.",
         )
-        parser.add_argument(
-            "--keep", action="store_true", help="Leave the benchmark data in the database."
-        )
-        parser.add_argument(
-            "--force",
-            action="store_true",
-            help=(
+        add_keep_and_force_options(
+            parser,
+            kept="benchmark data",
+            force=(
                 "Run even though the database holds other data. The pass then also reminds "
                 "that data's due plans, and nothing undoes it: use a scratch copy."
             ),
         )
 
     def handle(self, *args, **options) -> None:
-        plans = options["plans"]
-        sizes = options["sizes"] or None
-        if sizes and max(sizes) != plans:
-            raise CommandError("--sizes must end at --plans (the largest size is N).")
-
-        def log(line: str) -> None:
-            self.stdout.write(line)
-            self.stdout.flush()
-
-        foreign = SchedulerBench.foreign_data()
-        if foreign and not options["force"]:
-            raise CommandError(
-                "This database holds data that is not the benchmark's ("
-                + ", ".join(foreign)
-                + "). Run the benchmark on a database of its own (see docs/benchmarks.md), "
-                "or pass --force on a scratch copy."
-            )
-        if SchedulerBench.has_bench_data():
-            log("Removing the data of an earlier benchmark run...")
-            cleanup(log)
-
-        settings = connection.settings_dict
-        log(f"Database: {connection.vendor} {settings['NAME']}")
-        bench = SchedulerBench(
-            plans=plans,
+        scheduler_bench(
+            plans=options["plans"],
             due_fraction=options["due_fraction"],
             assign=0 if options["no_assign"] else options["assign"],
-            sizes=sizes,
+            sizes=options["sizes"] or None,
             analyze=options["analyze"],
             repeat=options["repeat"],
-            log=log,
+            keep=options["keep"],
+            force=options["force"],
+            log=self.say,
         )
-        try:
-            report = bench.run()
-        finally:
-            if options["keep"]:
-                log("Benchmark data kept (--keep); the next run removes it first.")
-            else:
-                cleanup(log)
-        for line in summary(report):
-            log(line)

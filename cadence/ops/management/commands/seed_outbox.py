@@ -1,9 +1,9 @@
 """``manage.py seed_outbox --messages N``: queue N automated emails due now (for the outbox
-benchmark and the fault test; see docs/benchmarks.md)."""
+benchmark and the fault test; ``cadence.ops.bench.outbox``, docs/benchmarks.md)."""
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from cadence.ops.outbox_load import seed_outbox
+from cadence.ops.bench.outbox import seed_outbox
 
 
 class Command(BaseCommand):

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from cadence.accounts.tests.factories import UserFactory
 from cadence.activities.models import Reminder
+from cadence.activities.services import reminder_dismiss, reminder_snooze
 from cadence.activities.tests.factories import ReminderFactory
-from cadence.core.errors import CadenceError, PermissionDeniedError
 from cadence.notifications import services
 from cadence.notifications.models import EmailDelivery, Notification
 from cadence.notifications.tests.helpers import NOW, due_plan, plan_reminder
@@ -197,7 +197,7 @@ def test_snoozed_reminder_is_delivered_again_at_the_new_time(rep, deliver):
     deliver()
     until = timezone.now() + 2 * HOUR
 
-    services.reminder_snooze(reminder=reminder, actor=rep, until=until)
+    reminder_snooze(reminder=reminder, actor=rep, until=until)
 
     reminder.refresh_from_db()
     assert (reminder.status, reminder.remind_at) == ("snoozed", until)
@@ -209,31 +209,13 @@ def test_snoozed_reminder_is_delivered_again_at_the_new_time(rep, deliver):
     assert len(mail.outbox) == 2
 
 
-def test_snooze_must_be_in_the_future(rep):
-    reminder = plan_reminder(due_plan(rep))
-    with pytest.raises(CadenceError, match="future"):
-        services.reminder_snooze(reminder=reminder, actor=rep, until=timezone.now() - HOUR)
-    reminder.refresh_from_db()
-    assert reminder.status == "pending"
-
-
-def test_only_who_may_manage_the_reminder_may_snooze_or_dismiss_it(rep, teammate, manager):
-    """A teammate may not; the rep's manager may."""
-    reminder = plan_reminder(due_plan(rep))
-    with pytest.raises(PermissionDeniedError):
-        services.reminder_dismiss(reminder=reminder, actor=teammate)
-    with pytest.raises(PermissionDeniedError):
-        services.reminder_snooze(reminder=reminder, actor=teammate, until=timezone.now() + HOUR)
-    assert services.reminder_dismiss(reminder=reminder, actor=manager).status == "dismissed"
-
-
 def test_dismissed_reminder_is_not_delivered_and_its_notifications_are_read(rep, deliver):
     delivered = plan_reminder(due_plan(rep))
     deliver()
     pending = plan_reminder(due_plan(rep, company_name="Later"), remind_at=NOW + HOUR)
 
-    services.reminder_dismiss(reminder=delivered, actor=rep)
-    services.reminder_dismiss(reminder=pending, actor=rep)
+    reminder_dismiss(reminder=delivered, actor=rep)
+    reminder_dismiss(reminder=pending, actor=rep)
 
     assert deliver(now=NOW + 2 * HOUR) == 0
     assert not Notification.objects.filter(read_at__isnull=True).exists()

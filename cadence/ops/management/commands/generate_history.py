@@ -1,5 +1,5 @@
 """``manage.py generate_history``: a seeded synthetic activity history with planted effects, to
-try and to prove the history analysis (see ``cadence/suggestions/history.py`` and
+try and to prove the history analysis (see ``cadence/ops/bench/history.py`` and
 ``docs/suggestions.md``)."""
 
 from __future__ import annotations
@@ -7,10 +7,11 @@ from __future__ import annotations
 import argparse
 import time
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from cadence.core.cli import number, whole_number
-from cadence.suggestions import history
+from cadence.ops.bench import history
+from cadence.ops.bench.common import BenchCommand, add_seed_option
 
 
 def _effect(value: str) -> history.PlantedEffect:
@@ -20,7 +21,7 @@ def _effect(value: str) -> history.PlantedEffect:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-class Command(BaseCommand):
+class Command(BenchCommand):
     help = (
         "Generate a synthetic activity history (one contact per company, all owned by the "
         "'history-generator' user) with planted effects on response rates: the default set "
@@ -28,7 +29,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--seed", type=int, default=1, help="Random seed (default 1).")
+        add_seed_option(parser, help="Random seed (default 1).")
         parser.add_argument(
             "--contacts",
             type=whole_number(),
@@ -67,15 +68,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
-        def say(line: str) -> None:
-            self.stdout.write(line)
-            self.stdout.flush()
-
         if options["no_effects"] and options["effect"]:
             raise CommandError("--no-effects and --effect exclude each other.")
         if options["clear"]:
-            deleted = history.history_clear(progress=say)
-            say(
+            deleted = history.history_clear(progress=self.say)
+            self.say(
                 "Deleted {activities:,} activities, {contacts:,} contacts and "
                 "{companies:,} companies generated earlier.".format(**deleted)
             )
@@ -83,13 +80,13 @@ class Command(BaseCommand):
             effects: tuple[history.PlantedEffect, ...] = ()
         else:
             effects = tuple(options["effect"]) or history.DEFAULT_EFFECTS
-        say(
+        self.say(
             f"Generating {options['contacts']:,} leads (seed {options['seed']}, up to "
             f"{options['touches']} next touches, base rate {options['base_rate']:g}) with "
             + (f"{len(effects)} planted effect(s):" if effects else "no planted effect.")
         )
         for effect in effects:
-            say(f"  {effect}")
+            self.say(f"  {effect}")
         started = time.perf_counter()
         try:
             made = history.history_generate(
@@ -98,13 +95,13 @@ class Command(BaseCommand):
                 effects=effects,
                 base_rate=options["base_rate"],
                 touches=options["touches"],
-                progress=say,
+                progress=self.say,
             )
         except history.HistoryExists as error:
             raise CommandError(f"{error} Use --clear, or another --seed.") from error
         except ValueError as error:
             raise CommandError(str(error)) from error
-        say(
+        self.say(
             "Made {companies:,} companies, {contacts:,} contacts and {activities:,} activities "
             "({touches:,} outbound touches, {responses:,} responses)".format(**made)
             + f" in {time.perf_counter() - started:.1f} s."

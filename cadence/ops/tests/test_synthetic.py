@@ -1,26 +1,24 @@
-"""The benchmark's organisation generator: the plans it writes in bulk are in states the product
-could have left them in, its counts hold, it clears what it made; and the benchmark command
-runs end to end."""
+"""The analytics benchmark's organisation generator (``cadence.ops.bench.synthetic``): the plans
+it writes in bulk are in states the product could have left them in, its counts hold, it clears
+what it made."""
 
 import datetime
 from collections import Counter
 
 import pytest
-from django.core.management import CommandError, call_command
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from cadence.accounts.models import Team, User
 from cadence.activities.choices import Direction, Outcome
 from cadence.activities.models import Activity
-from cadence.analytics import synthetic
 from cadence.crm.choices import EmailStatus
 from cadence.crm.models import Company, Contact
 from cadence.messaging.choices import OutboundStatus
 from cadence.messaging.models import InboundMessage, OutboundMessage
+from cadence.ops.bench import synthetic
 from cadence.plans.choices import ACTIVE_STATUSES, ExitReason, PlanStatus, StepResult
 from cadence.plans.models import LeadContactPlan, PlanStepResult
-from cadence.plans.tests.factories import LeadContactPlanFactory
 from cadence.strategies.models import ContactStrategy
 
 pytestmark = pytest.mark.django_db
@@ -178,29 +176,3 @@ def test_a_seed_makes_the_same_history_and_clearing_removes_it(counts):
     again = synthetic.org_generate(plans=PLANS, activities_per_plan=10, seed=3, now=NOW)
     assert again == counts
     assert sorted(LeadContactPlan.objects.values_list("status", "exit_reason")) == statuses
-
-
-def test_the_benchmark_runs_end_to_end_and_cleans_up(capsys):
-    call_command("bench_analytics", "--plans", "200", "--repeat", "2", "--explain")
-    out = capsys.readouterr().out
-    assert "| Report | median | max | queries |" in out
-    for report in ("strategy_performance", "step_funnel", "adherence", "email_outcomes"):
-        assert f"| `{report}` |" in out
-        assert f"{report} run 2/2" in out
-    assert not LeadContactPlan.objects.exists() and not synthetic.org_exists()
-
-
-def test_the_benchmark_keeps_and_reuses_its_history(capsys):
-    call_command("bench_analytics", "--plans", "50", "--repeat", "1", "--keep")
-    assert LeadContactPlan.objects.count() == 50
-    call_command("bench_analytics", "--reuse", "--repeat", "1")
-    assert "| `adherence` |" in capsys.readouterr().out
-    assert not LeadContactPlan.objects.exists()
-
-
-def test_the_benchmark_refuses_a_database_with_other_plans():
-    LeadContactPlanFactory()
-    with pytest.raises(CommandError, match="database of its own"):
-        call_command("bench_analytics", "--plans", "10")
-    with pytest.raises(CommandError):
-        call_command("bench_analytics", "--plans", "0")

@@ -7,10 +7,11 @@ from django.utils import timezone
 
 from cadence.accounts.tests.factories import UserFactory
 from cadence.activities.models import Reminder
+from cadence.activities.rules import is_response
 from cadence.core.errors import CadenceError
 from cadence.crm.tests.factories import CompanyFactory, ContactFactory
-from cadence.plans import services
-from cadence.plans.choices import ExitReason, PlanStatus, StepResult
+from cadence.plans import exits, services
+from cadence.plans.choices import ACTIVE_STATUSES, ExitReason, PlanStatus, StepResult
 from cadence.plans.models import LeadContactPlan, PlanStepResult
 from cadence.plans.scheduler import plans_create_due_reminders
 from cadence.plans.services import PlanStateError
@@ -515,3 +516,92 @@ def test_a_delivered_reminder_stays_delivered_through_a_pause(plan):
     services.plan_pause(plan=plan, now=START)
     services.plan_resume(plan=plan, now=START)
     assert list(Reminder.objects.values_list("status", flat=True)) == ["sent"]
+
+
+# -- Rules the service holds for every way in -------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [PlanStatus.IN_PROGRESS, PlanStatus.PAUSED, "Completed"])
+def test_a_new_plan_starts_not_started(owner, contact, strategy, status):
+    with pytest.raises(CadenceError, match="starts as Not Started") as refused:
+        services.plan_create(user=owner, contact=contact, strategy=strategy, status=status)
+    assert refused.value.field == "status"
+    assert not LeadContactPlan.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "field"),
+    [
+        ("contact", "contact_id"),
+        ("company", "company_id"),
+        ("strategy", "strategy_id"),
+        ("plan_start_date", "plan_start_date"),
+    ],
+)
+def test_a_plans_lead_strategy_and_start_cannot_change(plan, owner, name, field):
+    other = {
+        "contact": ContactFactory(company=plan.company, owner=owner),
+        "company": CompanyFactory(owner=owner),
+        "strategy": ContactStrategyFactory(created_by=owner),
+        "plan_start_date": START + DAY,
+    }[name]
+    with pytest.raises(CadenceError, match="cannot change once the plan exists") as refused:
+        services.plan_update(plan=plan, data={name: other})
+    assert refused.value.field == field
+    # The same value again is no change.
+    services.plan_update(plan=plan, data={name: getattr(plan, name), "user": owner})
+    assert getattr(fresh(plan), name) == getattr(plan, name)
+
+
+@pytest.mark.parametrize("reason", [ExitReason.BOUNCED, ExitReason.OPTED_OUT, "bored"])
+def test_a_plan_is_aborted_by_hand_only_for_a_persons_reasons(plan, reason):
+    with pytest.raises(CadenceError, match="Abort with one of the reasons") as refused:
+        services.plan_abort(plan=plan, reason=reason)
+    assert refused.value.field == "reason"
+    assert fresh(plan).status == PlanStatus.NOT_STARTED
+    assert services.plan_abort(plan=plan, reason=ExitReason.REPLIED).exit_reason == "replied"
+
+
+def test_the_strategies_app_spells_the_active_statuses_as_the_plans_app_does():
+    assert tuple(ACTIVE_STATUSES) == strategy_services.ACTIVE_PLAN_STATUSES
+
+
+# -- Exit on reply: the named rule ------------------------------------------------------------
+
+
+def test_the_exit_rules_name_a_strategy_flag_each_and_the_response_reasons():
+    for outcome, rule in exits.EXITS.items():
+        assert hasattr(ContactStrategyFactory.build(), rule.flag), outcome
+    assert exits.RESPONSE_EXIT_REASONS == (ExitReason.REPLIED, ExitReason.MEETING_BOOKED)
+    assert exits.exit_reason_of("Replied") == ExitReason.REPLIED
+    assert exits.exit_reason_of("Meeting Booked") == ExitReason.MEETING_BOOKED
+    # A bounce aborts: it is not a conversion; a connected call is a response that ends nothing.
+    assert exits.exit_reason_of("Bounced") is None
+    assert exits.exit_reason_of("Connected") is None
+
+
+def test_a_connected_call_is_a_response_but_ends_no_plan(plan, contact):
+    activity = services.activity_log(
+        actor=plan.user,
+        contact=contact,
+        activity_type="Call",
+        outcome="Connected",
+        occurred_at=START,
+    )
+    assert is_response(activity)
+    assert fresh(plan).status == PlanStatus.NOT_STARTED
+
+
+def test_a_reply_pauses_the_colleagues_plans_where_the_strategy_says_so(plan, owner, strategy):
+    strategy.pause_company_on_reply = True
+    strategy.save()
+    colleague = ContactFactory(company=plan.company, owner=owner)
+    theirs = services.plan_create(user=owner, contact=colleague, strategy=strategy)
+    elsewhere = services.plan_create(
+        user=owner, contact=ContactFactory(owner=owner), strategy=strategy
+    )
+    log(plan, 1, at=START, outcome="Replied")
+    assert fresh(plan).exit_reason == ExitReason.REPLIED
+    theirs = fresh(theirs)
+    assert (theirs.status, theirs.paused_at, theirs.resume_at) == (PlanStatus.PAUSED, START, None)
+    assert fresh(elsewhere).status == PlanStatus.NOT_STARTED

@@ -53,6 +53,7 @@ from cadence.activities.choices import ActivityType, Direction, Outcome
 from cadence.activities.models import Activity
 from cadence.crm.choices import CompanySize, EmailStatus
 from cadence.crm.models import Company, Contact
+from cadence.ops.bench.common import clear_dependents, rows_insert
 from cadence.suggestions.choices import DelayBucket, SizeBand
 from cadence.suggestions.profiles import DELAY_BUCKETS, size_band
 
@@ -189,6 +190,7 @@ FIELDS: dict[type[models.Model], tuple[str, ...]] = {
                "subject", "description", "outcome", "occurred_at", "message_id", "created_at",
                "updated_at"),
 }  # fmt: skip
+GENERATED = tuple(FIELDS)
 
 
 def _id_source(seed: int) -> random.Random:
@@ -201,9 +203,7 @@ class _Writer:
     ``new_id`` and ``when``) and writes them in batches of ``BATCH``.
 
     Rows go in as plain ``INSERT``s through ``executemany`` (SQLite) or ``COPY`` (PostgreSQL),
-    not ``bulk_create``: building and compiling a model instance per row made a million
-    activities take minutes, and these rows need nothing the ORM adds (no signals, no
-    validation beyond the database's own).
+    not ``bulk_create`` (``rows_insert``).
     """
 
     def __init__(self, seed: int) -> None:
@@ -232,27 +232,11 @@ class _Writer:
 
     def flush(self) -> None:
         # Parents before children, so every foreign key points at a written row.
-        for model, rows in self.pending.items():
-            if rows:
-                self._insert(model, rows)
-                rows.clear()
-
-    def _insert(self, model: type[models.Model], rows: list[tuple]) -> None:
-        meta = model._meta
-        quote = connection.ops.quote_name
-        columns = [quote(meta.get_field(name).column) for name in FIELDS[model]]
-        table = quote(meta.db_table)
         with connection.cursor() as cursor:
-            if self.postgres:
-                with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-            else:
-                marks = ", ".join(["%s"] * len(columns))
-                cursor.executemany(
-                    f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
-                    rows,
-                )
+            for model, rows in self.pending.items():
+                if rows:
+                    rows_insert(cursor, model, FIELDS[model], rows)
+                    rows.clear()
 
 
 def _bucket_delays() -> list[tuple[str, int, int]]:
@@ -440,25 +424,9 @@ def history_clear(*, progress: Callable[[str], None] | None = None) -> dict[str,
         ):
             say(f"Deleting generated {name}...")
             ours = model.objects.filter(**{owner_field: user})
-            _clear_dependents(model, ours)
+            clear_dependents(model, ours, generated=GENERATED)
             deleted[name] = _raw_delete(model, owner_field, user)
     return deleted
-
-
-def _clear_dependents(model: type[models.Model], ours: models.QuerySet) -> None:
-    """Delete (or unlink) the rows of other tables that point at ``ours``, through the ORM so
-    their own dependents follow; the generated tables themselves are deleted in bulk."""
-    generated = (Activity, Contact, Company)
-    for relation in model._meta.related_objects:
-        if relation.related_model in generated or relation.many_to_many:
-            continue
-        dependents = relation.related_model._default_manager.filter(
-            **{f"{relation.field.name}__in": ours.values("pk")}
-        )
-        if relation.on_delete is models.SET_NULL:
-            dependents.update(**{relation.field.name: None})
-        else:
-            dependents.delete()
 
 
 def _raw_delete(model: type[models.Model], owner_field: str, user: User) -> int:
