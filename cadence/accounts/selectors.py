@@ -16,9 +16,10 @@ from cadence.accounts.models import Team, User
 
 def scope_by_user(viewer: User, *, field: str) -> Q:
     """Rows whose ``field`` user is the viewer, a member of the team they manage, or anyone
-    for an admin."""
+    for an admin. An admin's condition matches every row explicitly: an empty ``Q()`` would
+    vanish when OR-ed with another condition, narrowing the admin to that condition alone."""
     if viewer.is_admin:
-        return Q()
+        return Q(pk__isnull=False)
     if viewer.is_manager and viewer.team_id:
         return Q(**{field: viewer}) | Q(**{f"{field}__team": viewer.team_id})
     return Q(**{field: viewer})
