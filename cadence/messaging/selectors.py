@@ -8,14 +8,28 @@ from email.utils import getaddresses
 from pathlib import Path
 
 from django.conf import settings
-from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Lower
 
 from cadence.accounts.models import User
 from cadence.accounts.selectors import can_manage_user_work, scope_by_user
-from cadence.messaging.choices import SuppressionReason
+from cadence.messaging.choices import OutboundStatus, SuppressionReason
 from cadence.messaging.models import InboundMessage, OutboundMessage, Sender, Suppression
 from cadence.notifications.models import REMINDER_EMAIL_HEADER, EmailDelivery
+from cadence.strategies.models import StrategyStep
+from cadence.strategies.selectors import strategies_approvable_by
 
 
 def outbox_list(*, viewer: User) -> QuerySet[OutboundMessage]:
@@ -83,6 +97,36 @@ def suppression_can_lift(viewer: User, suppression: Suppression) -> bool:
     if owner is None and suppression.contact is not None:
         owner = suppression.contact.owner
     return owner is None or can_manage_user_work(viewer, owner)
+
+
+def automation_approvals(*, viewer: User) -> dict:
+    """For managers and admins: the strategies they may approve whose messages (among those the
+    viewer sees) wait for approval (``pending_strategies``, each with ``awaiting_count``), and
+    those whose automation is on, to stop it (``approved_strategies``). Another team's template
+    that the viewer's team follows is left out: only its own team approves it."""
+    if not (viewer.is_manager or viewer.is_admin):
+        return {}
+    awaiting = (
+        outbox_list(viewer=viewer)
+        .filter(strategy=OuterRef("pk"), status=OutboundStatus.AWAITING_APPROVAL)
+        .order_by()
+        .values("strategy")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    pending = (
+        strategies_approvable_by(viewer=viewer)
+        .annotate(awaiting_count=Subquery(awaiting, output_field=IntegerField()))
+        .filter(awaiting_count__gt=0)
+        .order_by("name")
+    )
+    automated = StrategyStep.objects.filter(strategy=OuterRef("pk"), is_automated=True)
+    approved = (
+        strategies_approvable_by(viewer=viewer)
+        .filter(Exists(automated), automation_approved_at__isnull=False)
+        .order_by("name")
+    )
+    return {"pending_strategies": list(pending), "approved_strategies": list(approved)}
 
 
 def sender_list(*, viewer: User) -> QuerySet[Sender]:

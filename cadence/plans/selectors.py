@@ -8,7 +8,7 @@ from django.db.models import Count, Q, QuerySet
 from cadence.accounts.choices import Role
 from cadence.accounts.models import Team, User
 from cadence.accounts.selectors import can_view_team_work, scope_by_user
-from cadence.plans.choices import RUNNING_STATUSES
+from cadence.plans.choices import ACTIVE_STATUSES, RUNNING_STATUSES
 from cadence.plans.models import LeadContactPlan
 from cadence.scheduling.due import local_day_bounds
 from cadence.strategies.rendering import render_text, template_context
@@ -200,3 +200,17 @@ def team_tasks(
             plan.window = window
             plan.subject = _rendered_subject(plan)
     return TeamTasks(reps=reps, tasks=by_window)
+
+
+def active_plan_counts(*, strategy_ids) -> dict:
+    """How many active plans follow each of these strategies (absent: none), in one grouped
+    query: counted for a page of strategies after paginating, as an annotation on the list
+    would count once per joined step row."""
+    return dict(
+        LeadContactPlan.objects.filter(
+            strategy_id__in=list(strategy_ids), status__in=ACTIVE_STATUSES
+        )
+        .order_by()
+        .values_list("strategy_id")
+        .annotate(n=Count("pk"))
+    )

@@ -17,7 +17,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -33,6 +32,7 @@ from cadence.messaging.choices import (
 )
 from cadence.messaging.models import OutboundMessage
 from cadence.messaging.selectors import (
+    automation_approvals,
     captured_mail_get,
     captured_mail_list,
     inbound_list,
@@ -40,9 +40,7 @@ from cadence.messaging.selectors import (
     suppression_can_lift,
     suppression_list,
 )
-from cadence.strategies.models import StrategyStep
 from cadence.strategies.selectors import (
-    strategies_approvable_by,
     strategy_can_approve_automation,
     strategy_list,
 )
@@ -103,35 +101,6 @@ def _is_approver(user) -> bool:
     return user.is_manager or user.is_admin
 
 
-def _approvals(viewer) -> dict:
-    """For managers and admins: the strategies they may approve whose messages (among those the
-    viewer sees) wait for approval, and those whose automation is on, to stop it. Another
-    team's template that the viewer's team follows is left out: only its own team approves it."""
-    if not _is_approver(viewer):
-        return {}
-    awaiting = (
-        outbox_list(viewer=viewer)
-        .filter(strategy=OuterRef("pk"), status=OutboundStatus.AWAITING_APPROVAL)
-        .order_by()
-        .values("strategy")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    pending = (
-        strategies_approvable_by(viewer=viewer)
-        .annotate(awaiting_count=Subquery(awaiting, output_field=IntegerField()))
-        .filter(awaiting_count__gt=0)
-        .order_by("name")
-    )
-    automated = StrategyStep.objects.filter(strategy=OuterRef("pk"), is_automated=True)
-    approved = (
-        strategies_approvable_by(viewer=viewer)
-        .filter(Exists(automated), automation_approved_at__isnull=False)
-        .order_by("name")
-    )
-    return {"pending_strategies": list(pending), "approved_strategies": list(approved)}
-
-
 def _message_or_404(request: HttpRequest, pk) -> OutboundMessage:
     """A message the viewer may see; another team's is a 404, not a 403."""
     return get_object_or_404(outbox_list(viewer=request.user).select_related("strategy"), pk=pk)
@@ -163,7 +132,7 @@ def outbox_page(request):
         "is_approver": _is_approver(request.user),
     }
     if not wants_partial(request):
-        context.update(_approvals(request.user))
+        context.update(automation_approvals(viewer=request.user))
     return render_list(
         request, "web/outbox/outbox.html", "web/outbox/partials/outbox_results.html", context
     )

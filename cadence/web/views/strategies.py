@@ -17,15 +17,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Q
+from django.db.models import F, Q
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cadence.core.errors import CadenceError, PermissionDeniedError
 from cadence.messaging import services as messaging_services
-from cadence.plans.choices import ACTIVE_STATUSES
-from cadence.plans.models import LeadContactPlan
+from cadence.plans.selectors import active_plan_counts
 from cadence.strategies import services
 from cadence.strategies.selectors import template_list
 from cadence.web.forms import show_service_error
@@ -74,18 +73,8 @@ def strategy_list_page(request):
     if query:
         strategies = strategies.filter(Q(name__icontains=query) | Q(description__icontains=query))
     page = Paginator(strategies, PAGE_SIZE).get_page(request.GET.get("page"))
-    # Counted for the page's strategies in one query after paginating: as an annotation, the
-    # count ran once per joined step row, which took most of a second with 100,000 plans.
     page.object_list = list(page.object_list)
-    active = dict(
-        LeadContactPlan.objects.filter(
-            strategy_id__in=[strategy.pk for strategy in page.object_list],
-            status__in=ACTIVE_STATUSES,
-        )
-        .order_by()
-        .values_list("strategy_id")
-        .annotate(n=Count("pk"))
-    )
+    active = active_plan_counts(strategy_ids=[strategy.pk for strategy in page.object_list])
     for strategy in page.object_list:
         strategy.active_plans = active.get(strategy.pk, 0)
     context = {"form": form, "page": page, "q": query}
