@@ -1,5 +1,6 @@
 """Admin for contact strategies and their steps."""
 
+from django import forms
 from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
@@ -7,8 +8,24 @@ from django.http import HttpRequest
 from cadence.core.admin import ReadOnlyAdmin
 from cadence.strategies import services
 from cadence.strategies.models import ContactStrategy, StrategyStep
+from cadence.strategies.rendering import template_problems
 
 TIMESTAMPS = ("created_at", "updated_at")
+
+
+class StrategyStepAdminForm(forms.ModelForm):
+    """A step's templates must render, as the services require."""
+
+    class Meta:
+        model = StrategyStep
+        fields = services.STEP_FIELDS
+
+    def clean(self):
+        data = super().clean()
+        for name in services.TEMPLATE_FIELDS:
+            for problem in template_problems(data.get(name)):
+                self.add_error(name, problem)
+        return data
 
 
 class StrategyStepInline(admin.TabularInline):
@@ -17,6 +34,7 @@ class StrategyStepInline(admin.TabularInline):
     step on and closes the gap in the numbering."""
 
     model = StrategyStep
+    form = StrategyStepAdminForm
     max_num = services.MAX_STEPS
     can_delete = False
     fields = (

@@ -16,6 +16,7 @@ from cadence.core.errors import CadenceError
 from cadence.core.services import model_update
 from cadence.events import StrategyStepsChanged, publish
 from cadence.strategies.models import ContactStrategy, StrategyStep
+from cadence.strategies.rendering import template_problems
 
 STRATEGY_FIELDS = (
     "name",
@@ -146,7 +147,20 @@ def strategy_archive(*, strategy: ContactStrategy, archived: bool = True) -> Con
     return strategy
 
 
+TEMPLATE_FIELDS = ("subject_template", "description_template")
+
+
+def _check_templates(fields: dict) -> None:
+    """A step's templates must render (``rendering.template_problems``): refused here for every
+    way in, though the API and the forms check them earlier to answer field by field."""
+    for name in TEMPLATE_FIELDS:
+        problems = template_problems(fields.get(name))
+        if problems:
+            raise CadenceError("; ".join(problems), field=name)
+
+
 def _insert_step(*, strategy: ContactStrategy, step_number: int, **fields) -> StrategyStep:
+    _check_templates(fields)
     step = StrategyStep(strategy=strategy, step_number=step_number, **fields)
     step.full_clean(exclude=["strategy"], validate_unique=False, validate_constraints=False)
     try:
@@ -193,6 +207,7 @@ def _shift(strategy: ContactStrategy, *, from_number: int, by: int) -> None:
 def step_update(*, step: StrategyStep, data: dict) -> StrategyStep:
     """Change a step's content; a new ``step_number`` moves it, like a one-step reorder."""
     new_number = data.pop("step_number", None)
+    _check_templates(data)
     step, _ = model_update(instance=step, fields=STEP_FIELDS, data=data)
     if new_number is not None and new_number != step.step_number:
         order = list(step_list_ids(step.strategy))

@@ -425,3 +425,29 @@ def test_a_step_changed_in_the_admin_moves_its_plans(staff_client, superuser):
     # Approval is the approve action's, not a field a form can set.
     page = staff_client.get(_url(ContactStrategy, "change", strategy.pk))
     assert "automation_approved_at" not in page.context["adminform"].form.fields
+
+
+def test_a_step_with_a_broken_template_is_refused_in_the_admin(staff_client, superuser):
+    step = StrategyStepFactory(step_number=1, activity_type="Email", subject_template="Hi")
+    strategy = step.strategy
+    data = {
+        "name": strategy.name,
+        "created_by": str(strategy.created_by_id),
+        "cooldown_days": "0",
+        "steps-TOTAL_FORMS": "1",
+        "steps-INITIAL_FORMS": "1",
+        "steps-MIN_NUM_FORMS": "0",
+        "steps-MAX_NUM_FORMS": "100",
+        "steps-0-step_id": str(step.pk),
+        "steps-0-strategy": str(strategy.pk),
+        "steps-0-step_number": "1",
+        "steps-0-delay_days": "0",
+        "steps-0-activity_type": "Email",
+        "steps-0-subject_template": "Hi {{ contact.first_name",
+    }
+    response = staff_client.post(_url(ContactStrategy, "change", strategy.pk), data)
+    assert response.status_code == 200
+    errors = [f.formset.errors for f in response.context["inline_admin_formsets"]]
+    assert "Line 1" in str(errors)
+    step.refresh_from_db()
+    assert step.subject_template == "Hi"

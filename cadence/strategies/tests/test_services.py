@@ -73,3 +73,22 @@ def test_every_way_in_meets_the_cap(client_for, rep):
 def test_duplicating_a_full_strategy_copies_every_step(rep):
     copy = services.strategy_duplicate(strategy=full_strategy(rep), actor=rep)
     assert copy.steps.count() == services.MAX_STEPS
+
+
+@pytest.mark.parametrize("name", ["subject_template", "description_template"])
+def test_a_step_whose_template_cannot_render_is_refused(rep, name):
+    """Whatever calls the service (API, pages, duplication, custom plans), a broken template or
+    an unknown placeholder is refused on its field, naming the line."""
+    strategy = ContactStrategyFactory(created_by=rep)
+    with pytest.raises(CadenceError, match="Line 1") as refused:
+        services.step_create(strategy=strategy, **STEP, **{name: "Hi {{ contact.first_name"})
+    assert refused.value.field == name
+    with pytest.raises(CadenceError):
+        services.strategy_create(created_by=rep, name="Bad", steps=[{**STEP, name: "{{ nope }}"}])
+    step = services.step_create(strategy=strategy, **STEP, **{name: "Hi {{ contact.first_name }}"})
+    with pytest.raises(CadenceError) as refused:
+        services.step_update(step=step, data={name: "{{ contact.no_such_field }}"})
+    assert refused.value.field == name
+    step.refresh_from_db()
+    assert getattr(step, name) == "Hi {{ contact.first_name }}"
+    assert not ContactStrategy.objects.filter(name="Bad").exists()
