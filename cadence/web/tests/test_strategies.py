@@ -15,7 +15,7 @@ from cadence.plans.models import LeadContactPlan
 from cadence.plans.tests.factories import LeadContactPlanFactory
 from cadence.strategies.models import ContactStrategy, StrategyStep
 from cadence.strategies.tests.factories import ContactStrategyFactory, StrategyStepFactory
-from cadence.web.views.strategy_assign import local_today
+from cadence.web.localtime import local_today
 
 pytestmark = pytest.mark.django_db
 

@@ -41,9 +41,8 @@ from cadence.plans.choices import RUNNING_STATUSES, PlanStatus
 from cadence.plans.models import LeadContactPlan
 from cadence.plans.selectors import plan_list, task_counts, task_list, team_tasks
 from cadence.scheduling.due import local_day_bounds
-from cadence.scheduling.zones import local_to_utc, resolve_zone, to_local
 from cadence.strategies.rendering import render_text, template_context
-from cadence.web.localtime import local_text
+from cadence.web.localtime import local_instant, local_text, local_today
 from cadence.web.views.suggestions import dashboard_context
 
 #: Tasks listed per section; the rest are a link away, in the plans list (a rep back from a
@@ -77,15 +76,6 @@ def step_subject(plan: LeadContactPlan, step) -> str:
         contact=plan.contact, company=plan.company, user=plan.user, plan=plan, step=step
     )
     return render_text(step.subject_template, context)
-
-
-def local_instant(user: User, day: datetime.date, at: datetime.time) -> datetime.datetime:
-    """The UTC instant of ``day`` at ``at`` on the user's wall clock."""
-    return local_to_utc(datetime.datetime.combine(day, at), resolve_zone(user.time_zone))
-
-
-def local_today(user: User, now: datetime.datetime) -> datetime.date:
-    return to_local(now, resolve_zone(user.time_zone)).date()
 
 
 class TaskDoneForm(forms.Form):

@@ -41,10 +41,9 @@ from cadence.strategies.rendering import template_problems
 from cadence.strategies.selectors import step_list, strategy_list
 from cadence.suggestions.selectors import suggestions_of_lead
 from cadence.web.forms import show_service_error
+from cadence.web.localtime import day_start, local_today, plan_start_at
 from cadence.web.views.dashboard import (
     activity_type_of,
-    local_instant,
-    local_today,
     step_subject,
 )
 
@@ -398,7 +397,7 @@ def _run_action(request, plan: LeadContactPlan, action: str) -> str:
             )
         until = form.cleaned_data["until"]
         if until is not None:
-            until = local_instant(request.user, until, request.user.work_day_start)
+            until = day_start(request.user, until)
         services.plan_pause(plan=plan, until=until)
         return "The plan is paused."
     if action == "resume":
@@ -491,13 +490,7 @@ def plan_custom(request):
             data = form.cleaned_data
             contact = data["contact"]
             start = data["start_date"]
-            # Today starts now, so a step with no delay is due at once rather than at midnight;
-            # another day starts at the beginning of the user's working day.
-            start_at = (
-                now
-                if start == local_today(user, now)
-                else local_instant(user, start, user.work_day_start)
-            )
+            start_at = plan_start_at(user, start, now)
             try:
                 plan = services.plan_create_custom(
                     actor=user,

@@ -13,16 +13,15 @@ from django.core.exceptions import ValidationError
 from django.db.models import F, Q
 from django.shortcuts import get_object_or_404, render
 from django.urls import path
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from cadence.accounts.models import User
 from cadence.core.errors import CadenceError
 from cadence.crm.selectors import company_list, contact_list
 from cadence.plans.assignment import strategy_assign
-from cadence.scheduling.zones import local_to_utc, resolve_zone, to_local
 from cadence.strategies.selectors import strategies_plannable_by
 from cadence.web.forms import show_service_error
+from cadence.web.localtime import local_today, plan_start_at
 
 #: Contacts a search on the assign page lists; the count covers them all.
 SEARCH_SAMPLE = 10
@@ -55,20 +54,6 @@ class AssignForm(forms.Form):
         if day < self.today:
             raise ValidationError("Choose today or a later day.")
         return day
-
-
-def local_today(user: User) -> datetime.date:
-    return to_local(timezone.now(), resolve_zone(user.time_zone)).date()
-
-
-def plan_start(user: User, day: datetime.date) -> datetime.datetime:
-    """Today starts now, so a first step without delay is due at once; another day starts at the
-    beginning of the user's working day."""
-    if day == local_today(user):
-        return timezone.now()
-    return local_to_utc(
-        datetime.datetime.combine(day, user.work_day_start), resolve_zone(user.time_zone)
-    )
 
 
 # -- Assigning leads -----------------------------------------------------------------------------
@@ -157,7 +142,7 @@ def strategy_assign_page(request, pk=None):
                     user=user,
                     contacts=chosen,
                     companies=companies,
-                    plan_start_date=plan_start(user, form.cleaned_data["start_date"]),
+                    plan_start_date=plan_start_at(user, form.cleaned_data["start_date"]),
                     missing=missing,
                 )
             except (CadenceError, ValidationError) as exc:

@@ -26,7 +26,6 @@ from django_htmx.http import HttpResponseClientRefresh
 from cadence.accounts.models import User
 from cadence.activities.choices import ReminderStatus
 from cadence.core.errors import CadenceError
-from cadence.scheduling.zones import local_to_utc, resolve_zone, to_local
 from cadence.suggestions import actions
 from cadence.suggestions.choices import SuggestionStatus
 from cadence.suggestions.models import Suggestion
@@ -37,7 +36,7 @@ from cadence.suggestions.selectors import (
     suggestion_list,
     suggestions_open,
 )
-from cadence.web.localtime import local_text
+from cadence.web.localtime import day_start, local_text, local_today
 from cadence.web.views.responses import next_url, render_list, status_tabs
 
 #: Rows the dashboard lists per section; the rest are in the full list.
@@ -71,8 +70,7 @@ class AcceptForm(forms.Form):
 
     def clean_due_date(self) -> datetime.date | None:
         day = self.cleaned_data["due_date"]
-        zone = resolve_zone(self.user.time_zone)
-        if day is not None and day < to_local(timezone.now(), zone).date():
+        if day is not None and day < local_today(self.user):
             raise forms.ValidationError("Choose today or a later day.")
         return day
 
@@ -81,9 +79,7 @@ class AcceptForm(forms.Form):
         day = self.cleaned_data.get("due_date")
         if day is None:
             return None
-        zone = resolve_zone(self.user.time_zone)
-        start = local_to_utc(datetime.datetime.combine(day, self.user.work_day_start), zone)
-        return max(start, timezone.now())
+        return max(day_start(self.user, day), timezone.now())
 
 
 # -- Selections the pages share -------------------------------------------------------------------
