@@ -63,11 +63,16 @@ def _why_stale(suggestion: Suggestion) -> str | None:
     ):
         return "The plan is no longer paused."
     contact = suggestion.contact
-    if contact is not None and suggestion.activity_type == ActivityType.EMAIL:
-        if contact.opted_out:
-            return "The contact opted out."
-        if contact.email_status == EmailStatus.BOUNCED:
-            return "The contact's email address bounced."
+    if contact is None:
+        return None
+    # An opt-out is from every channel (the scheduler's pass withdraws all such suggestions);
+    # a bounce only rules out email.
+    if contact.opted_out:
+        return "The contact opted out."
+    if suggestion.activity_type == ActivityType.EMAIL and contact.email_status == (
+        EmailStatus.BOUNCED
+    ):
+        return "The contact's email address bounced."
     return None
 
 

@@ -213,6 +213,17 @@ def test_an_email_suggestion_to_an_unreachable_contact_is_withdrawn_on_accept(
     assert suggestion.decided_at is not None and not Reminder.objects.exists()
 
 
+def test_an_opt_out_stops_a_call_suggestion_too(rep):
+    """An opt-out is from every channel: accepting a call suggestion withdraws it, no task."""
+    contact = ContactFactory(company__owner=rep, opted_out=True, opted_out_at=timezone.now())
+    suggestion = suggest(rep, contact=contact, activity_type=ActivityType.CALL)
+    with pytest.raises(SuggestionStateError, match="no longer applies"):
+        suggestion_accept(suggestion=suggestion, actor=rep)
+    suggestion.refresh_from_db()
+    assert suggestion.withdrawn_reason == "The contact opted out."
+    assert not Reminder.objects.exists()
+
+
 def test_a_bounced_address_does_not_stop_a_call_suggestion(rep):
     contact = ContactFactory(company__owner=rep, email_status=EmailStatus.BOUNCED)
     accepted = suggestion_accept(suggestion=suggest(rep, contact=contact), actor=rep)
