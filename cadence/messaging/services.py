@@ -185,8 +185,10 @@ def suppression_add(
     contact: Contact | None = None,
     note: str = "",
 ) -> Suppression:
-    """Never email this address again. Adding one that exists keeps the first entry. Waiting
-    messages to the address are settled as suppressed at once."""
+    """Never email this address again. Adding one that exists keeps the first entry, except
+    that the recipient's own word (an unsubscribe, a complaint) replaces a reason of ours: it
+    is what decides who may lift the entry. Waiting messages to the address are settled as
+    suppressed at once."""
     email = email.strip()
     if not email or "@" not in email:
         raise CadenceError("Give an email address.", field="email")
@@ -199,6 +201,9 @@ def suppression_add(
                 )
         except IntegrityError:
             existing = suppression_find(email)
+    if reason in RECIPIENTS_WORD and existing.reason not in RECIPIENTS_WORD:
+        Suppression.objects.filter(pk=existing.pk).update(reason=reason, updated_at=timezone.now())
+        existing.reason = reason
     OutboundMessage.objects.annotate(address=Lower("to_email")).filter(
         address=email.lower(), status__in=WAITING
     ).update(

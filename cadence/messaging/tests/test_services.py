@@ -166,6 +166,24 @@ def test_a_suppression_needs_an_address_and_keeps_its_first_entry(seller, manage
     assert "suppression list" in OutboundMessage.objects.get(pk=rows[0].pk).error
 
 
+def test_the_recipients_unsubscribe_replaces_a_reason_of_ours(seller, manager):
+    """An address suppressed by hand, then unsubscribed by its recipient, is theirs: a manager
+    may no longer lift it. A later reason of ours does not undo it."""
+    entry = services.suppression_add(email="lead@example.com", actor=seller)
+    assert entry.reason == SuppressionReason.MANUAL
+    again = services.suppression_add(
+        email="Lead@example.com", reason=SuppressionReason.UNSUBSCRIBED
+    )
+    assert again.pk == entry.pk
+    entry.refresh_from_db()
+    assert entry.reason == SuppressionReason.UNSUBSCRIBED
+    with pytest.raises(PermissionDeniedError, match="only an admin may lift it"):
+        services.suppression_remove(suppression=entry, actor=manager)
+    services.suppression_add(email="lead@example.com", reason=SuppressionReason.BOUNCED)
+    entry.refresh_from_db()
+    assert entry.reason == SuppressionReason.UNSUBSCRIBED
+
+
 @pytest.mark.parametrize(
     ("reason", "added_by", "actor", "refusal"),
     [
