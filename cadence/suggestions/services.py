@@ -83,8 +83,13 @@ def suggestion_rule_set(
 
 @transaction.atomic
 def suggestion_rule_reset(*, actor: User, team: Team, kind: str) -> None:
-    """A team goes back to the organisation's settings for a kind."""
+    """A team goes back to the organisation's settings for a kind. The organisation's own
+    settings have nothing to go back to: they are changed, not reset."""
+    if team is None:
+        raise CadenceError("The organisation defaults cannot be reset, only changed.")
     _check_may_tune(actor, team)
+    if kind not in rules.KINDS:
+        raise CadenceError(f"Unknown rule kind: {kind}.", field="kind")
     SuggestionRule.objects.filter(team=team, kind=kind).delete()
 
 

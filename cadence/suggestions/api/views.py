@@ -144,8 +144,6 @@ class SuggestionRuleViewSet(viewsets.ViewSet):
     def destroy(self, request, kind=None):
         team = self._team(request)
         self._rule(team, kind)
-        if team is None:
-            raise CadenceError("The organisation defaults cannot be removed, only changed.")
         services.suggestion_rule_reset(actor=request.user, team=team, kind=kind)
         return Response(SuggestionRuleSerializer(self._rule(team, kind)).data)
 

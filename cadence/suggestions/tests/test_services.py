@@ -252,3 +252,16 @@ def test_closing_a_task_needs_one(rep):
         with pytest.raises(SuggestionStateError, match="no open task") as refused:
             suggestion_task_done(suggestion=suggestion, actor=rep)
         assert refused.value.field == "status"
+
+
+def test_only_a_teams_known_rule_is_reset(admin_user, team):
+    """The organisation's settings are changed, not reset; an unknown kind is refused on its
+    field; the organisation's row stays."""
+    kind = SuggestionKind.UNANSWERED_CALLS
+    suggestion_rule_set(actor=admin_user, team=None, kind=kind, params={"calls": 5})
+    with pytest.raises(CadenceError, match="cannot be reset, only changed"):
+        suggestion_rule_reset(actor=admin_user, team=None, kind=kind)
+    with pytest.raises(CadenceError, match="Unknown rule kind") as refused:
+        suggestion_rule_reset(actor=admin_user, team=team, kind="no_such_kind")
+    assert refused.value.field == "kind"
+    assert SuggestionRule.objects.filter(team=None, kind=kind).exists()

@@ -199,14 +199,14 @@ def rules_reset(request):
     kind = request.POST.get("kind", "")
     if kind and kind not in rules.KINDS:
         raise Http404
-    if team is None:
-        messages.error(request, "The organisation defaults cannot be reset, only changed.")
-        return redirect(_page_url(team))
     try:
         for each in [kind] if kind else list(rules.KINDS):
             services.suggestion_rule_reset(actor=request.user, team=team, kind=each)
     except PermissionDeniedError as exc:
         raise PermissionDenied(exc.message) from None
+    except CadenceError as exc:
+        messages.error(request, exc.message)
+        return redirect(_page_url(team))
     label = rules.KINDS[kind].kind.label if kind else "Every rule"
     messages.success(request, f"{label} follows the organisation defaults again.")
     return redirect(_page_url(team))
