@@ -249,6 +249,8 @@ def contact_unsubscribe(*, contact: Contact, at: datetime.datetime | None = None
 # -- Senders --------------------------------------------------------------------------------------
 
 SENDER_LIMIT_FIELDS = ("daily_limit", "hourly_limit", "ramp_start", "ramp_step", "ramp_started_on")
+#: What ``sender_update`` sets; the automation pause has its own services.
+SENDER_FIELDS = (*SENDER_LIMIT_FIELDS, "postal_address")
 
 
 def sender_update(*, sender: Sender, actor: User, data: dict) -> Sender:
@@ -256,14 +258,14 @@ def sender_update(*, sender: Sender, actor: User, data: dict) -> Sender:
     set by their manager or an admin."""
     if not can_manage_user_work(actor, sender.user):
         raise PermissionDeniedError("You may not change this sender.")
+    unknown = sorted(set(data) - set(SENDER_FIELDS))
+    if unknown:
+        raise CadenceError(f"A sender's {', '.join(unknown)} cannot be set here.", field=unknown[0])
     if any(name in data for name in SENDER_LIMIT_FIELDS) and not (
         actor.is_admin or actor.is_manager
     ):
         raise PermissionDeniedError("Only a manager or an admin may change sending limits.")
-    for name, value in data.items():
-        setattr(sender, name, value)
-    sender.full_clean()
-    sender.save()
+    sender, _ = model_update(instance=sender, fields=SENDER_FIELDS, data=data)
     return sender
 
 

@@ -266,3 +266,18 @@ def test_who_may_set_what_on_a_sender(request, seller, actor, data, refusal):
     stored = Sender.objects.get(pk=sender.pk)
     expected = {**before, **data} if refusal is None else before
     assert {name: getattr(stored, name) for name in before} == expected
+
+
+def test_a_sender_update_sets_only_the_senders_settings(seller, admin_user):
+    """The automation pause has its own services; ``sender_update`` refuses it, even from an
+    admin, and saves nothing."""
+    sender = Sender.objects.get(user=seller)
+    with pytest.raises(CadenceError, match="automation_paused_at cannot be set here") as refused:
+        services.sender_update(
+            sender=sender,
+            actor=admin_user,
+            data={"daily_limit": 5, "automation_paused_at": timezone.now()},
+        )
+    assert refused.value.field == "automation_paused_at"
+    stored = Sender.objects.get(pk=sender.pk)
+    assert (stored.daily_limit, stored.automation_paused_at) == (sender.daily_limit, None)
