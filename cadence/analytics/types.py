@@ -7,6 +7,8 @@ import datetime
 import uuid
 from dataclasses import dataclass, field
 
+from cadence.analytics.stats import ratio
+
 
 @dataclass(frozen=True)
 class ReportFilter:
@@ -91,6 +93,13 @@ class Adherence:
     teams: list[AdherenceRow]
     weekly: list[AdherenceWeek]
 
+    @property
+    def overall(self) -> float | None:
+        """Steps done on time among those due, over every week of the period."""
+        return ratio(
+            sum(week.on_time for week in self.weekly), sum(week.due for week in self.weekly)
+        )
+
 
 @dataclass
 class EmailOutcome:
@@ -105,3 +114,8 @@ class EmailOutcome:
     bounced: int
     opted_out: int
     uncertain: int
+
+    @property
+    def reply_rate(self) -> float | None:
+        """Replies per email sent."""
+        return ratio(self.replied, self.sent)

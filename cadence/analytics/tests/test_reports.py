@@ -1,5 +1,6 @@
 """Each report against small histories whose numbers were computed by hand."""
 
+import dataclasses
 import datetime
 
 import pytest
@@ -17,7 +18,7 @@ from cadence.analytics.tests.history import (
     steps,
     strategy,
 )
-from cadence.analytics.types import ReportFilter
+from cadence.analytics.types import Adherence, AdherenceWeek, EmailOutcome, ReportFilter
 from cadence.core.errors import CadenceError
 
 JANUARY = ReportFilter(start=at(1), end=at(1, month=2))
@@ -261,3 +262,25 @@ def test_email_outcomes_by_hand(rep, admin_user):
     assert summary == [(1, 5, 2, 1, 1, 1), (2, 1, 0, 0, 1, 0)]
     assert {(r.strategy_id, r.strategy_name) for r in rows} == {(made.pk, "Emails")}
     assert [r.step_id for r in rows] == [s1.pk, s2.pk]
+
+
+def test_the_report_types_compute_their_rates_once():
+    """The rates the pages show are the reports' own: replies per email sent, and on-time
+    steps among those due over the whole period (not an average of weekly rates)."""
+    row = EmailOutcome(
+        strategy_id=None,
+        strategy_name="S",
+        step_id=None,
+        step_number=1,
+        sent=8,
+        replied=2,
+        bounced=0,
+        opted_out=0,
+        uncertain=0,
+    )
+    assert row.reply_rate == 0.25
+    assert dataclasses.replace(row, sent=0, replied=0).reply_rate is None
+    day = datetime.date(2030, 1, 7)
+    weeks = [AdherenceWeek(day, due=1, on_time=1, adherence=1.0), AdherenceWeek(day, 3, 0, 0.0)]
+    assert Adherence(users=[], teams=[], weekly=weeks).overall == 0.25
+    assert Adherence(users=[], teams=[], weekly=[]).overall is None

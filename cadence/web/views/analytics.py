@@ -72,10 +72,6 @@ def exit_list(exits: dict[str, int]) -> list[dict]:
     return sorted(rows, key=lambda row: (-row["count"], row["label"]))
 
 
-def _ratio(part: int, whole: int) -> float | None:
-    return part / whole if whole else None
-
-
 # -- Shared page machinery ------------------------------------------------------------------------
 
 
@@ -293,7 +289,8 @@ def _adherence_rows(rows) -> list[dict]:
     ]
 
 
-def _adherence_chart(weeks) -> tuple[dict, str]:
+def _adherence_chart(result) -> tuple[dict, str]:
+    weeks = result.weekly
     data = {
         "labels": [week.week_start.isoformat() for week in weeks],
         "adherence": [
@@ -306,7 +303,7 @@ def _adherence_chart(weeks) -> tuple[dict, str]:
         return data, "Line chart of weekly adherence: no steps fell due in the period."
     low = min(rated, key=lambda week: week.adherence)
     high = max(rated, key=lambda week: week.adherence)
-    overall = percent(_ratio(sum(week.on_time for week in weeks), sum(week.due for week in weeks)))
+    overall = percent(result.overall)
     label = (
         f"Line chart of weekly adherence over {len(weeks)} weeks, {overall} on time overall: "
         f"lowest {percent(low.adherence)} in the week of {low.week_start:%-d %b %Y}, highest "
@@ -328,7 +325,7 @@ def adherence_page(request):
         grace_hours=filters.form.cleaned_data.get("grace_hours"),
     )
     if result:
-        data, label = _adherence_chart(result.weekly)
+        data, label = _adherence_chart(result)
         context = {
             "users": _adherence_rows(result.users),
             "teams": _adherence_rows(result.teams),
@@ -349,7 +346,7 @@ def _email_rows(rows) -> list[dict]:
     return [
         {
             "row": row,
-            "reply_rate": percent(_ratio(row.replied, row.sent)),
+            "reply_rate": percent(row.reply_rate),
             # Consecutive rows of one strategy share its name cell.
             "first": index == 0
             or (rows[index - 1].strategy_id, rows[index - 1].strategy_name)
