@@ -214,3 +214,18 @@ def active_plan_counts(*, strategy_ids) -> dict:
         .values_list("strategy_id")
         .annotate(n=Count("pk"))
     )
+
+
+def overdue_q(now: datetime.datetime) -> Q:
+    """Plans overdue at ``now``: running, with their step's due instant passed (``is_overdue``
+    in Python). The task list's ``due`` window is narrower: due before the user's today."""
+    return Q(status__in=RUNNING_STATUSES, next_step_due_date__lt=now)
+
+
+def is_overdue(plan: LeadContactPlan, now: datetime.datetime) -> bool:
+    """Whether the plan is overdue at ``now`` (``overdue_q`` as a filter)."""
+    return (
+        plan.status in RUNNING_STATUSES
+        and plan.next_step_due_date is not None
+        and plan.next_step_due_date < now
+    )

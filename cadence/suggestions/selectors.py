@@ -151,3 +151,11 @@ def step_findings(steps) -> dict:
         if verdicts:
             notes[step.pk] = verdicts
     return notes
+
+
+def rule_can_tune(viewer: User, team: Team | None) -> bool:
+    """Who tunes suggestion rules: an admin any team's and the organisation's defaults
+    (``team`` None), a manager their own team's."""
+    if viewer.is_admin:
+        return True
+    return viewer.is_manager and team is not None and team.pk == viewer.team_id

@@ -30,7 +30,7 @@ from cadence.suggestions import rules
 from cadence.suggestions.choices import SuggestionKind, SuggestionStatus
 from cadence.suggestions.models import Finding, RuleWatermark, Suggestion, SuggestionRule
 from cadence.suggestions.profiles import bucket_days, size_band
-from cadence.suggestions.selectors import current_run, rule_settings
+from cadence.suggestions.selectors import current_run, rule_can_tune, rule_settings
 
 #: How many of a lead's latest activities the unanswered-calls rule reads back.
 STREAK_LOOKBACK = 50
@@ -40,9 +40,7 @@ STREAK_LOOKBACK = 50
 
 
 def _check_may_tune(actor: User, team: Team | None) -> None:
-    if actor.is_admin:
-        return
-    if actor.is_manager and team is not None and team.pk == actor.team_id:
+    if rule_can_tune(actor, team):
         return
     if actor.is_manager:
         raise PermissionDeniedError("Managers tune the rules of their own team only.")

@@ -8,7 +8,15 @@ import pytest
 
 from cadence.accounts.tests.factories import UserFactory
 from cadence.crm.tests.factories import CompanyFactory, ContactFactory
-from cadence.plans.selectors import plan_list, task_counts, task_list, team_tasks
+from cadence.plans.models import LeadContactPlan
+from cadence.plans.selectors import (
+    is_overdue,
+    overdue_q,
+    plan_list,
+    task_counts,
+    task_list,
+    team_tasks,
+)
 from cadence.plans.tests.factories import LeadContactPlanFactory
 from cadence.strategies.tests.factories import ContactStrategyFactory, StrategyStepFactory
 
@@ -217,3 +225,21 @@ def test_team_tasks_of_a_rep_and_an_admin(board, rep, teammate, manager, outside
     assert [(r.user.pk, r.due) for r in south.reps] == [(outsider.pk, 1)]
     assert pks(south.tasks["due"]) == [board["outsider_due"]]
     assert south.tasks["today"] == south.tasks["upcoming"] == []
+
+
+def test_overdue_is_the_same_in_python_and_in_the_database(rep):
+    """A running plan whose due instant has passed is overdue; a paused or finished one, one
+    due later or one without a due date is not. ``overdue_q`` and ``is_overdue`` agree."""
+    made = {}
+    for status in ("Not Started", "In Progress", "Paused", "Completed", "Aborted"):
+        for offset in (-60, 0, 60, None):
+            due = None if offset is None else NOW + datetime.timedelta(seconds=offset)
+            plan = LeadContactPlanFactory(
+                user=rep, contact=ContactFactory(owner=rep), status=status
+            )
+            LeadContactPlan.objects.filter(pk=plan.pk).update(next_step_due_date=due)
+            made[(status, offset)] = plan.pk
+    plans = LeadContactPlan.objects.filter(pk__in=made.values())
+    in_sql = set(plans.filter(overdue_q(NOW)).values_list("pk", flat=True))
+    in_python = {plan.pk for plan in plans if is_overdue(plan, NOW)}
+    assert in_sql == in_python == {made[("Not Started", -60)], made[("In Progress", -60)]}

@@ -34,8 +34,7 @@ from cadence.crm import services
 from cadence.crm.choices import CompanySize, EmailStatus
 from cadence.crm.models import Company, Contact
 from cadence.crm.selectors import company_list, contact_list, lead_can_delete
-from cadence.plans.choices import RUNNING_STATUSES
-from cadence.plans.selectors import plan_list
+from cadence.plans.selectors import is_overdue, plan_list
 from cadence.suggestions.selectors import suggestions_of_lead
 from cadence.web.forms import show_service_error
 from cadence.web.views.responses import render_list
@@ -306,8 +305,7 @@ def _lead_plans(viewer: User, **lookup) -> list:
     now = timezone.now()
     plans = list(plan_list(viewer=viewer).filter(**lookup)[:HISTORY_LIMIT])
     for plan in plans:
-        due = plan.next_step_due_date
-        plan.overdue = plan.status in RUNNING_STATUSES and due is not None and due < now
+        plan.overdue = is_overdue(plan, now)
     return plans
 
 

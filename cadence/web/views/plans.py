@@ -35,7 +35,7 @@ from cadence.plans.choices import (
     PlanStatus,
 )
 from cadence.plans.models import LeadContactPlan
-from cadence.plans.selectors import plan_list
+from cadence.plans.selectors import is_overdue, overdue_q, plan_list
 from cadence.scheduling.due import local_day_bounds
 from cadence.strategies.rendering import template_problems
 from cadence.strategies.selectors import step_list, strategy_list
@@ -220,7 +220,7 @@ def filter_plans(qs, data: dict, *, user: User, now: datetime.datetime):
     if due == "none":
         qs = qs.filter(next_step_due_date__isnull=True)
     elif due == "overdue":
-        qs = qs.filter(status__in=RUNNING_STATUSES, next_step_due_date__lt=now)
+        qs = qs.filter(overdue_q(now))
     elif due in ("today", "week"):
         start, end = local_day_bounds(now, time_zone=user.time_zone)
         if due == "week":
@@ -236,14 +236,6 @@ def filter_plans(qs, data: dict, *, user: User, now: datetime.datetime):
             | Q(company__name__icontains=term)
         )
     return qs
-
-
-def is_overdue(plan: LeadContactPlan, now: datetime.datetime) -> bool:
-    return (
-        plan.status in RUNNING_STATUSES
-        and plan.next_step_due_date is not None
-        and plan.next_step_due_date < now
-    )
 
 
 @login_required

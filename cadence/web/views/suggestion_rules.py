@@ -19,10 +19,15 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from cadence.accounts.models import Team, User
+from cadence.accounts.models import Team
 from cadence.core.errors import CadenceError, PermissionDeniedError
 from cadence.suggestions import rules, services
-from cadence.suggestions.selectors import rule_list, rule_overrides, rule_team_choices
+from cadence.suggestions.selectors import (
+    rule_can_tune,
+    rule_list,
+    rule_overrides,
+    rule_team_choices,
+)
 
 DEFAULT = "default"
 DEFAULT_LABEL = "Organisation defaults"
@@ -71,13 +76,6 @@ class RuleForm(forms.Form):
                     self.add_error(param.name, exc.message)
                     return
         self.add_error(None, exc.message)
-
-
-def may_tune(user: User, team: Team | None) -> bool:
-    """Whether to show the forms; ``suggestion_rule_set`` decides."""
-    if user.is_admin:
-        return True
-    return user.is_manager and team is not None and team.pk == user.team_id
 
 
 def _team(request: HttpRequest, raw: str | None) -> Team | None:
@@ -137,7 +135,7 @@ def _context(request: HttpRequest, team: Team | None, **extra) -> dict:
             {"value": _team_value(choice), "label": choice.name if choice else DEFAULT_LABEL}
             for choice in rule_team_choices(viewer=request.user)
         ],
-        "can_edit": may_tune(request.user, team),
+        "can_edit": rule_can_tune(request.user, team),
         **extra,
     }
 
