@@ -55,7 +55,9 @@ class ContactAdmin(admin.ModelAdmin):
     list_select_related = ("company", "owner", "team")
     search_fields = ("first_name", "last_name", "email", "company__name")
     autocomplete_fields = ("company", "owner", "team")
-    readonly_fields = TIMESTAMPS
+    # An opt-out also ends the contact's plans and suppresses the address: it is recorded by
+    # the unsubscribe link, an Unsubscribed activity or inbound mail, not a tick box here.
+    readonly_fields = ("opted_out", "opted_out_at", *TIMESTAMPS)
     show_full_result_count = False
     # A LinkedIn URL typed without a scheme is an https one (and Django 6 will assume so).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}

@@ -2,8 +2,10 @@
 here and acted on through the API), suppressions and senders (edited here)."""
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from cadence.core.admin import ReadOnlyAdmin
+from cadence.messaging import services
 from cadence.messaging.models import (
     InboundMessage,
     OutboundMessage,
@@ -47,6 +49,21 @@ class SuppressionAdmin(admin.ModelAdmin):
     autocomplete_fields = ("contact", "created_by")
     readonly_fields = TIMESTAMPS
     show_full_result_count = False
+
+    def save_model(self, request: HttpRequest, obj: Suppression, form, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # Through the service: an address already listed keeps its entry, and the emails
+        # waiting to go to it are settled as suppressed at once.
+        added = services.suppression_add(
+            email=obj.email,
+            reason=obj.reason,
+            actor=obj.created_by or request.user,
+            contact=obj.contact,
+            note=obj.note,
+        )
+        obj.pk = added.pk
 
 
 @admin.register(Sender)

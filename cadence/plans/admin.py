@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from cadence.core.admin import ReadOnlyAdmin
+from cadence.plans import services as plan_services
 from cadence.plans.models import LeadContactPlan, PlanStepResult
 
 TIMESTAMPS = ("created_at", "updated_at")
@@ -44,9 +45,14 @@ class LeadContactPlanAdmin(admin.ModelAdmin):
     )
     date_hierarchy = "next_step_due_date"
     autocomplete_fields = ("company", "contact", "strategy", "user")
-    # The plan engine moves these (pause bookkeeping, due-date shifts, exit reasons); editing
-    # them by hand would skip its rules, so they change only through the plan services.
+    # The plan engine moves these (pause bookkeeping, due-date shifts, exit reasons), and a
+    # plan's lead, strategy and start are fixed once it exists (plans.services.plan_update):
+    # only the plan's user is changed here, through the service.
     readonly_fields = (
+        "company",
+        "contact",
+        "strategy",
+        "plan_start_date",
         "status",
         "current_step",
         "next_step_due_date",
@@ -65,6 +71,14 @@ class LeadContactPlanAdmin(admin.ModelAdmin):
         ("Pause and exit", {"fields": ("paused_at", "ended_at", "exit_reason")}),
         ("History", {"fields": TIMESTAMPS}),
     )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # A new plan is an enrollment (opt-out, bounce, exclusive strategies, cooldown, the first
+        # step and its due date): the strategy's assign action or the API makes it.
+        return False
+
+    def save_model(self, request: HttpRequest, obj: LeadContactPlan, form, change: bool) -> None:
+        plan_services.plan_update(plan=obj, data={"user": form.cleaned_data["user"]})
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[LeadContactPlan]:
         # A plan's label names its lead and strategy; joining them here keeps the autocomplete

@@ -59,6 +59,8 @@ CADENCE_MODELS = [
     Sender,
     SuggestionRule,
 ]
+#: Made by a service with rules of its own (a plan is an enrollment), changed in the admin.
+ENROLLED_NOT_ADDED = [LeadContactPlan]
 #: Histories the engine writes: listed and viewed in the admin, never added or changed there.
 READ_ONLY_MODELS = [
     StrategyStep,
@@ -217,7 +219,8 @@ def test_changelist_add_and_change_pages_open(staff_client, one_of_each, model):
     assert changelist.status_code == 200
     assert obj in changelist.context["cl"].result_list
 
-    assert staff_client.get(_url(model, "add")).status_code == 200
+    add = staff_client.get(_url(model, "add")).status_code
+    assert add == (403 if model in ENROLLED_NOT_ADDED else 200)
 
     change = staff_client.get(_url(model, "change", obj.pk))
     assert change.status_code == 200
@@ -451,3 +454,45 @@ def test_a_step_with_a_broken_template_is_refused_in_the_admin(staff_client, sup
     assert "Line 1" in str(errors)
     step.refresh_from_db()
     assert step.subject_template == "Hi"
+
+
+def test_a_plan_is_reassigned_in_the_admin_through_its_service(staff_client, superuser, rep):
+    """Only the plan's user changes here (its lead, strategy and start are fixed): the service
+    marks its results changed so the reports recount them for the new owner."""
+    plan = LeadContactPlanFactory(user=superuser, contact=ContactFactory(owner=superuser))
+    page = staff_client.get(_url(LeadContactPlan, "change", plan.pk))
+    assert set(page.context["adminform"].form.fields) == {"user"}
+    response = staff_client.post(_url(LeadContactPlan, "change", plan.pk), {"user": str(rep.pk)})
+    assert response.status_code == 302, response.context and response.context["errors"]
+    plan.refresh_from_db()
+    assert (plan.user, plan.contact.owner) == (rep, superuser)
+
+
+def test_a_suppression_added_in_the_admin_settles_the_waiting_emails(staff_client, superuser):
+    """Through ``suppression_add``: the queued email to the address is suppressed at once."""
+    plan = LeadContactPlanFactory(user=superuser, contact=ContactFactory(owner=superuser))
+    waiting = OutboundMessage.objects.create(
+        plan=plan,
+        company=plan.company,
+        contact=plan.contact,
+        user=superuser,
+        to_email="Lead@Example.com",
+        subject="Hi",
+        body="Hello",
+        status="queued",
+        send_after=timezone.now(),
+    )
+    response = staff_client.post(
+        _url(Suppression, "add"), {"email": "lead@example.com", "reason": "manual", "note": ""}
+    )
+    assert response.status_code == 302, response.context and response.context["errors"]
+    entry = Suppression.objects.get()
+    assert (entry.email, entry.created_by) == ("lead@example.com", superuser)
+    waiting.refresh_from_db()
+    assert waiting.status == "suppressed"
+
+
+def test_an_opt_out_is_not_a_tick_box_in_the_admin(staff_client, one_of_each):
+    contact = one_of_each[Contact]
+    page = staff_client.get(_url(Contact, "change", contact.pk))
+    assert "opted_out" not in page.context["adminform"].form.fields
