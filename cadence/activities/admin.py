@@ -5,6 +5,7 @@ from django.contrib import admin
 
 from cadence.activities.models import Activity, Reminder
 from cadence.activities.rules import outcome_check
+from cadence.activities.services import reminder_check
 from cadence.core.errors import CadenceError
 
 TIMESTAMPS = ("created_at", "updated_at")
@@ -68,8 +69,28 @@ class ActivityAdmin(admin.ModelAdmin):
     )
 
 
+class ReminderAdminForm(forms.ModelForm):
+    """The reminders' rule, as the API applies it: a plan's reminder goes to its user."""
+
+    class Meta:
+        model = Reminder
+        # The admin's fieldsets choose the fields shown; the form only adds the rule.
+        fields = "__all__"  # noqa: DJ007
+
+    def clean(self):
+        data = super().clean()
+        if data.get("user") is not None:
+            try:
+                reminder_check(data)
+            except CadenceError as exc:
+                # The service names the API's input (``user_id``); the form's field is ``user``.
+                self.add_error(exc.field and exc.field.removesuffix("_id"), exc.message)
+        return data
+
+
 @admin.register(Reminder)
 class ReminderAdmin(admin.ModelAdmin):
+    form = ReminderAdminForm
     list_display = ("remind_at", "user", "status", "due_at", "plan", "sent_at")
     list_filter = ("status",)
     # The plan's label names its contact (or company) and strategy.

@@ -118,7 +118,8 @@ def activity_delete(*, activity: Activity) -> None:
     activity.delete()
 
 
-def _check_reminder(fields: dict) -> None:
+def reminder_check(fields: dict) -> None:
+    """A reminder about a plan goes to the plan's user."""
     plan = fields.get("plan")
     if plan is not None and plan.user_id != fields["user"].pk:
         raise CadenceError("A plan's reminders go to the plan's user.", field="user_id")
@@ -133,7 +134,7 @@ def _duplicate_reminder() -> CadenceError:
 @transaction.atomic
 def reminder_create(*, actor: User, **fields) -> Reminder:
     fields.setdefault("user", actor)
-    _check_reminder(fields)
+    reminder_check(fields)
     reminder = Reminder(**fields)
     reminder.full_clean(validate_constraints=False)
     try:
@@ -146,7 +147,7 @@ def reminder_create(*, actor: User, **fields) -> Reminder:
 
 @transaction.atomic
 def reminder_update(*, reminder: Reminder, data: dict) -> Reminder:
-    _check_reminder({name: data.get(name, getattr(reminder, name)) for name in ("user", "plan")})
+    reminder_check({name: data.get(name, getattr(reminder, name)) for name in ("user", "plan")})
     try:
         with transaction.atomic():
             reminder, _ = model_update(instance=reminder, fields=REMINDER_FIELDS, data=data)

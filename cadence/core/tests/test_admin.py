@@ -496,3 +496,22 @@ def test_an_opt_out_is_not_a_tick_box_in_the_admin(staff_client, one_of_each):
     contact = one_of_each[Contact]
     page = staff_client.get(_url(Contact, "change", contact.pk))
     assert "opted_out" not in page.context["adminform"].form.fields
+
+
+def test_a_plans_reminder_goes_to_the_plans_user_in_the_admin_too(staff_client, superuser, rep):
+    plan = LeadContactPlanFactory(user=superuser, contact=ContactFactory(owner=superuser))
+    data = {
+        "user": str(rep.pk),
+        "plan": str(plan.pk),
+        "remind_at_0": "2030-01-02",
+        "remind_at_1": "10:00:00",
+        "message": "Call back",
+        "status": "pending",
+        "channels": '["in_app"]',
+    }
+    response = staff_client.post(_url(Reminder, "add"), data)
+    assert response.status_code == 200
+    assert "go to the plan&#x27;s user" in str(response.context["errors"])
+    assert not Reminder.objects.exists()
+    response = staff_client.post(_url(Reminder, "add"), {**data, "user": str(superuser.pk)})
+    assert response.status_code == 302, response.context and response.context["errors"]
