@@ -9,6 +9,7 @@ from cadence.activities.api import urls as activities_urls
 from cadence.analytics.api import urls as analytics_urls
 from cadence.core.api.routers import Router
 from cadence.crm.api import urls as crm_urls
+from cadence.mailboxes.api import urls as mailboxes_urls
 from cadence.messaging.api import urls as messaging_urls
 from cadence.notifications.api import urls as notifications_urls
 from cadence.notifications.api.views import me_calendar_url
@@ -27,6 +28,7 @@ router = Router()
 accounts_urls.register(router, user_viewset=UserViewSet)
 for app_urls in (crm_urls, strategies_urls, plans_urls, activities_urls):
     app_urls.register(router)
+mailboxes_urls.register(router)
 notifications_urls.register(router)
 messaging_urls.register(router)
 suggestions_urls.register(router)

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "cadence.activities",
     "cadence.strategies",
     "cadence.plans",
+    "cadence.mailboxes",
     "cadence.messaging",
     "cadence.notifications",
     "cadence.suggestions",
@@ -250,6 +251,7 @@ SPECTACULAR_SETTINGS = {
         "ActivityTypeEnum": "cadence.activities.choices.ActivityType",
         "ReminderStatusEnum": "cadence.activities.choices.ReminderStatus",
         "RoleEnum": "cadence.accounts.choices.Role",
+        "MailSecurityEnum": "cadence.mailboxes.choices.Security",
     },
 }
 
@@ -357,6 +359,13 @@ CADENCE_CONVERSION_OUTCOMES = env.list(
     "CADENCE_CONVERSION_OUTCOMES", default=["Replied", "Meeting Booked"]
 )
 CADENCE_ADHERENCE_GRACE_HOURS = env.int("CADENCE_ADHERENCE_GRACE_HOURS", default=24)
+
+# Mailboxes. Secrets stored in the database are encrypted with these Fernet keys: the first
+# encrypts, all decrypt (cadence/core/secrets.py; `manage.py rotate_secrets` re-encrypts with the
+# first). Unset, one key is derived from SECRET_KEY.
+CADENCE_SECRET_KEYS = env.list("CADENCE_SECRET_KEYS", default=[])
+# How long a connection to a mail server may take before it counts as unreachable.
+CADENCE_MAILBOX_TIMEOUT = env.int("CADENCE_MAILBOX_TIMEOUT", default=15)
 if CELERY_BROKER_URL == "filesystem://":
     _broker_dir = VAR_DIR / "broker"
     for _sub in ("queue", "processed"):

@@ -21,3 +21,6 @@ SECURE_HSTS_SECONDS = 0
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
 CELERY_TASK_ALWAYS_EAGER = False
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+# A mail server that does not answer is reported after this long: the API fuzzer may name any
+# host, and no test waits on a real timeout longer than this.
+CADENCE_MAILBOX_TIMEOUT = 2

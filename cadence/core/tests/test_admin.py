@@ -13,8 +13,10 @@ from cadence.accounts.tests.factories import TeamFactory
 from cadence.activities.models import Activity, Reminder
 from cadence.activities.tests.factories import ActivityFactory, ReminderFactory
 from cadence.analytics.models import AdherenceDay, EmailDay, RollupState
+from cadence.core.secrets import secret_encrypt
 from cadence.crm.models import Company, Contact
 from cadence.crm.tests.factories import CompanyFactory, ContactFactory
+from cadence.mailboxes.models import Mailbox
 from cadence.messaging.models import (
     InboundMessage,
     OutboundMessage,
@@ -63,6 +65,7 @@ CADENCE_MODELS = [
 ENROLLED_NOT_ADDED = [LeadContactPlan]
 #: Histories the engine writes: listed and viewed in the admin, never added or changed there.
 READ_ONLY_MODELS = [
+    Mailbox,
     StrategyStep,
     PlanStepResult,
     OutboundMessage,
@@ -138,6 +141,19 @@ def one_of_each():
         ),
         EmailDelivery: EmailDeliveryFactory(reminder=reminder),
         CalendarFeed: CalendarFeedFactory(user=plan.user),
+        Mailbox: Mailbox.objects.create(
+            user=plan.user,
+            provider="imap_smtp",
+            email_address="rep@example.com",
+            username="rep@example.com",
+            secret_encrypted=secret_encrypt("app password"),
+            imap_host="imap.example.com",
+            imap_port=993,
+            imap_security="ssl",
+            smtp_host="smtp.example.com",
+            smtp_port=587,
+            smtp_security="starttls",
+        ),
         Suppression: Suppression.objects.create(email="gone@example.com", reason="manual"),
         Sender: Sender.objects.create(user=plan.user, ramp_started_on=timezone.now().date()),
         OutboundMessage: OutboundMessage.objects.create(
@@ -515,3 +531,10 @@ def test_a_plans_reminder_goes_to_the_plans_user_in_the_admin_too(staff_client, 
     assert not Reminder.objects.exists()
     response = staff_client.post(_url(Reminder, "add"), {**data, "user": str(superuser.pk)})
     assert response.status_code == 302, response.context and response.context["errors"]
+
+
+def test_a_mailboxs_secret_is_never_shown_in_the_admin(staff_client, one_of_each):
+    mailbox = one_of_each[Mailbox]
+    page = staff_client.get(_url(Mailbox, "change", mailbox.pk)).content.decode()
+    assert mailbox.email_address in page
+    assert mailbox.secret_encrypted not in page and "app password" not in page

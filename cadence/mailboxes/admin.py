@@ -1,0 +1,15 @@
+"""Admin for mailboxes: their status, viewed here; never their secrets."""
+
+from django.contrib import admin
+
+from cadence.core.admin import ReadOnlyAdmin
+from cadence.mailboxes.models import Mailbox
+
+
+@admin.register(Mailbox)
+class MailboxAdmin(ReadOnlyAdmin):
+    list_display = ("email_address", "user", "provider", "status", "last_sync_at")
+    list_filter = ("provider", "status")
+    list_select_related = ("user",)
+    search_fields = ("email_address", "user__username")
+    exclude = ("secret_encrypted",)

@@ -1,0 +1,5 @@
+from cadence.mailboxes.api.views import MailboxViewSet
+
+
+def register(router) -> None:
+    router.register("mailboxes", MailboxViewSet, basename="mailbox")

@@ -1,0 +1,49 @@
+"""Real IMAP and SMTP servers for the mailbox tests (see ``servers.py``).
+
+Dovecot is ``CADENCE_DOVECOT`` (default ``/usr/sbin/dovecot``, Debian's ``dovecot-imapd``).
+Without it, or if it cannot start, the tests that use it skip, unless
+``CADENCE_REQUIRE_SERVICES=1``, which makes that a failure so that CI cannot pass by skipping.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from cadence.mailboxes.tests.servers import DovecotServer, ServerUnavailable, SmtpAuthServer
+
+REQUIRED = os.environ.get("CADENCE_REQUIRE_SERVICES") == "1"
+
+
+@pytest.fixture(scope="module")
+def dovecot_server():
+    """One Dovecot per test module: it starts in about 0.1 s, but stopping takes about 1 s."""
+    server = DovecotServer()
+    try:
+        server.start()
+    except ServerUnavailable as error:
+        if REQUIRED:
+            pytest.fail(f"{error}\nCADENCE_REQUIRE_SERVICES=1 forbids skipping", pytrace=False)
+        pytest.skip(str(error))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def dovecot(dovecot_server):
+    """The module's Dovecot. Tests share it, so each makes its own users with ``add_user()``,
+    whose generated names are never reused: no test sees another's mail."""
+    if not dovecot_server.running:
+        pytest.fail(f"Dovecot has stopped:\n{dovecot_server.log_tail()}", pytrace=False)
+    return dovecot_server
+
+
+@pytest.fixture
+def smtp_auth_server():
+    """A fresh SMTP submission server for each test (it starts in milliseconds); its users come
+    from ``add_user()``."""
+    with SmtpAuthServer() as server:
+        yield server
