@@ -34,6 +34,12 @@ class Mailbox(TimestampedModel):
     last_sync_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True, default="")
     messages_seen = models.PositiveIntegerField(default=0)
+    sync_claimed_until = models.DateTimeField(
+        null=True, blank=True, help_text="A sync holds the mailbox until then (one at a time)."
+    )
+    auth_failures = models.PositiveIntegerField(
+        default=0, help_text="Failed logins in a row; enough of them mark the mailbox broken."
+    )
 
     class Meta:
         db_table = "mailboxes"
@@ -44,3 +50,24 @@ class Mailbox(TimestampedModel):
 
     def __str__(self) -> str:
         return self.email_address
+
+
+class MailboxFolder(TimestampedModel):
+    """How far a mailbox's folder has been read: its ``UIDVALIDITY`` and the last UID seen. A
+    changed ``UIDVALIDITY`` means the server renumbered the folder: it is read again from the
+    last sync's day, and the inbound records, one per Message-ID, keep it from counting twice."""
+
+    mailbox_folder_id = uuid_primary_key("mailbox folder ID")
+    mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="folders")
+    name = models.CharField(max_length=255)
+    uid_validity = models.BigIntegerField()
+    last_uid = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "mailbox_folders"
+        constraints = [
+            models.UniqueConstraint(fields=["mailbox", "name"], name="mailbox_folder_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mailbox} {self.name}"

@@ -3,7 +3,9 @@ nobody else, not even an admin, connects one for them or reads its secret."""
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+import datetime
+
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from cadence.accounts.models import User
@@ -11,7 +13,7 @@ from cadence.core.errors import CadenceError, PermissionDeniedError
 from cadence.core.secrets import secret_decrypt, secret_encrypt, secret_rotate
 from cadence.mailboxes.choices import MailboxStatus, Provider
 from cadence.mailboxes.connection import Endpoint, MailboxError, imap_check, smtp_check
-from cadence.mailboxes.models import Mailbox
+from cadence.mailboxes.models import Mailbox, MailboxFolder
 
 #: What a connection's form gives, besides the password.
 IMAP_SMTP_FIELDS = (
@@ -122,3 +124,63 @@ def mailbox_secrets_rotate() -> int:
             ).update(secret_encrypted=secret_rotate(mailbox.secret_encrypted))
         rotated += updated
     return rotated
+
+
+#: Failed logins in a row after which a mailbox is broken until its owner fixes it.
+AUTH_FAILURES_BROKEN = 3
+
+
+def mailbox_claim_sync(
+    *, mailbox: Mailbox, now: datetime.datetime, lease: datetime.timedelta
+) -> bool:
+    """Hold the mailbox for one sync until ``now + lease``; False if another sync holds it.
+    A conditional update, so two workers cannot both win on any database."""
+    claimed = (
+        Mailbox.objects.filter(pk=mailbox.pk)
+        .exclude(status=MailboxStatus.BROKEN)
+        .filter(models.Q(sync_claimed_until__isnull=True) | models.Q(sync_claimed_until__lt=now))
+        .update(sync_claimed_until=now + lease, status=MailboxStatus.SYNCING)
+    )
+    return bool(claimed)
+
+
+def mailbox_folder_state(*, mailbox: Mailbox, name: str) -> MailboxFolder | None:
+    return MailboxFolder.objects.filter(mailbox=mailbox, name=name).first()
+
+
+def mailbox_folder_advance(
+    *, mailbox: Mailbox, name: str, uid_validity: int, last_uid: int
+) -> None:
+    """Remember how far the folder has been read."""
+    MailboxFolder.objects.update_or_create(
+        mailbox=mailbox,
+        name=name,
+        defaults={"uid_validity": uid_validity, "last_uid": last_uid},
+    )
+
+
+def mailbox_sync_finished(
+    *, mailbox: Mailbox, now: datetime.datetime, seen: int, error: str = "", auth: bool = False
+) -> Mailbox:
+    """Release the mailbox after a sync and record how it went: ``seen`` new messages, or the
+    ``error`` (``auth``: a refused login; enough in a row mark it broken)."""
+    changes = {"sync_claimed_until": None, "updated_at": now}
+    if error:
+        failures = mailbox.auth_failures + 1 if auth else mailbox.auth_failures
+        broken = auth and failures >= AUTH_FAILURES_BROKEN
+        changes.update(
+            last_error=error,
+            auth_failures=failures,
+            status=MailboxStatus.BROKEN if broken else MailboxStatus.CONNECTED,
+        )
+    else:
+        changes.update(
+            last_error="",
+            auth_failures=0,
+            status=MailboxStatus.CONNECTED,
+            last_sync_at=now,
+            messages_seen=models.F("messages_seen") + seen,
+        )
+    Mailbox.objects.filter(pk=mailbox.pk).update(**changes)
+    mailbox.refresh_from_db()
+    return mailbox

@@ -300,6 +300,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 120},
     },
+    # The reps' mailboxes: one sync task per mailbox, so that they spread over the workers.
+    "sync-mailboxes": {
+        "task": "messaging.sync_mailboxes",
+        "schedule": float(env.int("CADENCE_MAILBOX_SYNC_SECONDS", default=60)),
+        "options": {"expires": 60},
+    },
     # Sending is its own task so a slow mail server never delays reminders.
     "send-outbox": {
         "task": "messaging.send_outbox",
@@ -366,6 +372,8 @@ CADENCE_ADHERENCE_GRACE_HOURS = env.int("CADENCE_ADHERENCE_GRACE_HOURS", default
 CADENCE_SECRET_KEYS = env.list("CADENCE_SECRET_KEYS", default=[])
 # How long a connection to a mail server may take before it counts as unreachable.
 CADENCE_MAILBOX_TIMEOUT = env.int("CADENCE_MAILBOX_TIMEOUT", default=15)
+# How often the connected mailboxes are read (the beat's sync_mailboxes, and the command).
+CADENCE_MAILBOX_SYNC_SECONDS = env.int("CADENCE_MAILBOX_SYNC_SECONDS", default=60)
 if CELERY_BROKER_URL == "filesystem://":
     _broker_dir = VAR_DIR / "broker"
     for _sub in ("queue", "processed"):

@@ -16,7 +16,7 @@ from cadence.analytics.models import AdherenceDay, EmailDay, RollupState
 from cadence.core.secrets import secret_encrypt
 from cadence.crm.models import Company, Contact
 from cadence.crm.tests.factories import CompanyFactory, ContactFactory
-from cadence.mailboxes.models import Mailbox
+from cadence.mailboxes.models import Mailbox, MailboxFolder
 from cadence.messaging.models import (
     InboundMessage,
     OutboundMessage,
@@ -66,6 +66,7 @@ ENROLLED_NOT_ADDED = [LeadContactPlan]
 #: Histories the engine writes: listed and viewed in the admin, never added or changed there.
 READ_ONLY_MODELS = [
     Mailbox,
+    MailboxFolder,
     StrategyStep,
     PlanStepResult,
     OutboundMessage,
@@ -112,6 +113,19 @@ def one_of_each():
     )
     run = AnalysisRun.objects.create(status="done", started_at=timezone.now())
     finding = _finding(run)
+    mailbox = Mailbox.objects.create(
+        user=plan.user,
+        provider="imap_smtp",
+        email_address="rep@example.com",
+        username="rep@example.com",
+        secret_encrypted=secret_encrypt("app password"),
+        imap_host="imap.example.com",
+        imap_port=993,
+        imap_security="ssl",
+        smtp_host="smtp.example.com",
+        smtp_port=587,
+        smtp_security="starttls",
+    )
     return {
         SuggestionRule: SuggestionRule.objects.create(kind="email_no_reply", params={"days": 3}),
         Suggestion: _suggestion(activity, finding),
@@ -141,18 +155,9 @@ def one_of_each():
         ),
         EmailDelivery: EmailDeliveryFactory(reminder=reminder),
         CalendarFeed: CalendarFeedFactory(user=plan.user),
-        Mailbox: Mailbox.objects.create(
-            user=plan.user,
-            provider="imap_smtp",
-            email_address="rep@example.com",
-            username="rep@example.com",
-            secret_encrypted=secret_encrypt("app password"),
-            imap_host="imap.example.com",
-            imap_port=993,
-            imap_security="ssl",
-            smtp_host="smtp.example.com",
-            smtp_port=587,
-            smtp_security="starttls",
+        Mailbox: mailbox,
+        MailboxFolder: MailboxFolder.objects.create(
+            mailbox=mailbox, name="INBOX", uid_validity=1, last_uid=3
         ),
         Suppression: Suppression.objects.create(email="gone@example.com", reason="manual"),
         Sender: Sender.objects.create(user=plan.user, ramp_started_on=timezone.now().date()),

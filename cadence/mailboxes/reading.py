@@ -1,0 +1,93 @@
+"""Reading a mailbox's new messages over IMAP, without changing anything in it.
+
+A folder is opened read-only (``EXAMINE``) and messages are fetched with ``BODY.PEEK[]``, so
+no flag changes: the rep's unread mail stays unread. Nothing is moved, deleted or marked.
+Reading is incremental: the folder's ``UIDVALIDITY`` and the last UID seen are kept
+(``MailboxFolder``); the next read asks for the UIDs after it. On the first read, or when the
+server has renumbered the folder (a new ``UIDVALIDITY``), messages are read from a given day on.
+"""
+
+from __future__ import annotations
+
+import datetime
+import imaplib
+import re
+from dataclasses import dataclass
+
+from cadence.mailboxes.connection import Endpoint, MailboxError, imap_session
+
+_UIDVALIDITY = re.compile(rb"UIDVALIDITY (\d+)")
+_UID = re.compile(rb"UID (\d+)")
+
+
+@dataclass(frozen=True)
+class FolderRead:
+    """What a read found: the folder's ``UIDVALIDITY``, the last UID now seen, and the new
+    messages as ``(uid, raw bytes)``, oldest first."""
+
+    uid_validity: int
+    last_uid: int
+    messages: list[tuple[int, bytes]]
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _uid_validity(client: imaplib.IMAP4, folder: str) -> int:
+    for line in client.response("UIDVALIDITY")[1] or ():
+        if line:
+            return int(line)
+    status, data = client.status(_quoted(folder), "(UIDVALIDITY)")
+    found = _UIDVALIDITY.search(data[0] or b"") if status == "OK" else None
+    if not found:
+        raise MailboxError("The IMAP server gave no UIDVALIDITY for the folder.", server="imap")
+    return int(found.group(1))
+
+
+def _search(client: imaplib.IMAP4, *criteria: str) -> list[int]:
+    status, data = client.uid("SEARCH", *criteria)
+    if status != "OK":
+        raise MailboxError(f"The IMAP server refused a search: {data}", server="imap")
+    return sorted(int(uid) for uid in (data[0] or b"").split())
+
+
+def _fetch(client: imaplib.IMAP4, uids: list[int]) -> list[tuple[int, bytes]]:
+    found = []
+    for start in range(0, len(uids), 50):
+        chunk = ",".join(str(uid) for uid in uids[start : start + 50])
+        status, data = client.uid("FETCH", chunk, "(UID BODY.PEEK[])")
+        if status != "OK":
+            raise MailboxError(f"The IMAP server refused a fetch: {data}", server="imap")
+        for part in data:
+            if isinstance(part, tuple):
+                uid = _UID.search(part[0])
+                if uid:
+                    found.append((int(uid.group(1)), part[1]))
+    return sorted(found)
+
+
+def folder_read(
+    endpoint: Endpoint,
+    *,
+    folder: str,
+    uid_validity: int | None,
+    last_uid: int,
+    since: datetime.date,
+    limit: int = 500,
+) -> FolderRead:
+    """The folder's messages after ``last_uid`` (at most ``limit``, the oldest first); from
+    ``since`` on when there is no state yet or ``uid_validity`` changed."""
+    with imap_session(endpoint) as client:
+        status, _ = client.select(_quoted(folder), readonly=True)
+        if status != "OK":
+            raise MailboxError(f'The mailbox has no folder "{folder}".', server="imap")
+        validity = _uid_validity(client, folder)
+        if uid_validity is None or validity != uid_validity:
+            uids = _search(client, "SINCE", since.strftime("%d-%b-%Y"))
+        else:
+            uids = [uid for uid in _search(client, "UID", f"{last_uid + 1}:*") if uid > last_uid]
+        uids = uids[:limit]
+        messages = _fetch(client, uids) if uids else []
+        newest = max([last_uid if validity == uid_validity else 0, *uids])
+        return FolderRead(uid_validity=validity, last_uid=newest, messages=messages)

@@ -1,0 +1,115 @@
+"""Reading the reps' own mailboxes: what lands in their inbox goes through the inbound pipeline,
+so that a reply stops the plan by itself.
+
+A sync holds its mailbox (``mailbox_claim_sync``: one sync at a time per mailbox, whichever
+worker runs it), reads the inbox's new messages without changing them (``mailboxes.reading``),
+and hands each message that concerns a lead to ``inbound_receive``: a reply to an email Cadence
+sent or a rep logged, mail from a contact's address, a bounce of one of our emails. The rest of
+the rep's mail is not Cadence's business and is not stored. ``inbound_receive`` records each
+Message-ID once, whichever way it came in (webhook, raw API, mailbox). A refused login counts
+towards the mailbox being broken, which its owner is told of.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from cadence.mailboxes import services as mailbox_services
+from cadence.mailboxes.choices import MailboxStatus
+from cadence.mailboxes.connection import MailboxError
+from cadence.mailboxes.models import Mailbox
+from cadence.mailboxes.reading import folder_read
+from cadence.messaging.inbound import inbound_receive
+from cadence.messaging.inbound_match import InboundScope
+from cadence.messaging.inbound_parse import parse_message
+from cadence.notifications.services import notification_create
+
+logger = logging.getLogger(__name__)
+
+INBOX = "INBOX"
+#: How long a sync may hold its mailbox; a worker that dies frees it after this.
+SYNC_LEASE = datetime.timedelta(minutes=10)
+#: Messages read per folder and sync; the next sync reads on.
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    mailbox_id: object
+    read: int = 0
+    applied: int = 0
+    skipped: bool = False
+    error: str = ""
+
+
+def concerns_a_lead(raw: bytes, *, owner) -> bool:
+    """Whether a message in the owner's inbox is about their leads: it answers or bounces an
+    email Cadence sent or a rep logged, or comes from a contact's address, within the owner's
+    scope. Only those are recorded."""
+    parsed = parse_message(raw, today=timezone.now().date())
+    scope = InboundScope(owner)
+    sent = scope.sent_message(parsed)
+    if sent is not None:
+        return True
+    contact, _, _ = scope.lead(parsed, None)
+    return contact is not None
+
+
+def mailbox_sync(*, mailbox: Mailbox, now: datetime.datetime | None = None) -> SyncResult:
+    """Read the mailbox's new inbox messages and apply those about leads; returns what was
+    done (``skipped`` when another sync holds the mailbox or it is broken)."""
+    now = now or timezone.now()
+    if not mailbox_services.mailbox_claim_sync(mailbox=mailbox, now=now, lease=SYNC_LEASE):
+        return SyncResult(mailbox.pk, skipped=True)
+    imap, _ = mailbox_services.mailbox_endpoints(mailbox)
+    state = mailbox_services.mailbox_folder_state(mailbox=mailbox, name=INBOX)
+    since = (mailbox.last_sync_at or mailbox.created_at) - datetime.timedelta(days=1)
+    try:
+        found = folder_read(
+            imap,
+            folder=INBOX,
+            uid_validity=state.uid_validity if state else None,
+            last_uid=state.last_uid if state else 0,
+            since=since.date(),
+            limit=BATCH,
+        )
+    except MailboxError as exc:
+        return _failed(mailbox, exc, now)
+    applied = 0
+    for _, raw in found.messages:
+        if concerns_a_lead(raw, owner=mailbox.user):
+            inbound_receive(raw=raw, source="mailbox", now=now, viewer=mailbox.user)
+            applied += 1
+    mailbox_services.mailbox_folder_advance(
+        mailbox=mailbox, name=INBOX, uid_validity=found.uid_validity, last_uid=found.last_uid
+    )
+    mailbox_services.mailbox_sync_finished(mailbox=mailbox, now=now, seen=len(found.messages))
+    return SyncResult(mailbox.pk, read=len(found.messages), applied=applied)
+
+
+def _failed(mailbox: Mailbox, exc: MailboxError, now: datetime.datetime) -> SyncResult:
+    logger.warning("Mailbox %s: sync failed: %s", mailbox.pk, exc.message)
+    was_broken = mailbox.status == MailboxStatus.BROKEN
+    mailbox = mailbox_services.mailbox_sync_finished(
+        mailbox=mailbox, now=now, seen=0, error=exc.message, auth=exc.authentication
+    )
+    if mailbox.status == MailboxStatus.BROKEN and not was_broken:
+        notification_create(
+            user_id=mailbox.user_id,
+            title="Your mailbox cannot be read",
+            body=f"{mailbox.email_address}: {exc.message} Update it on your settings page.",
+            url="/settings/#mailbox",
+        )
+    return SyncResult(mailbox.pk, error=exc.message)
+
+
+def mailboxes_sync_all(*, now: datetime.datetime | None = None) -> list[SyncResult]:
+    """Sync every mailbox that is not broken, one after the other (the task fans them out)."""
+    results = []
+    for mailbox in Mailbox.objects.exclude(status=MailboxStatus.BROKEN).select_related("user"):
+        results.append(mailbox_sync(mailbox=mailbox, now=now))
+    return results

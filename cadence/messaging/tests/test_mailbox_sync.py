@@ -1,0 +1,144 @@
+"""Reading a rep's own mailbox on a real IMAP server (Dovecot): a reply that lands in the inbox
+ends the plan by itself; nothing in the mailbox changes; mail that is not about a lead is not
+stored; each message counts once, whichever way it came in."""
+
+import email.utils
+import secrets
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from cadence.core.secrets import secret_decrypt, secret_encrypt
+from cadence.mailboxes.models import Mailbox
+from cadence.mailboxes.tests import conftest as mail_servers
+from cadence.messaging.choices import InboundStatus
+from cadence.messaging.inbound import inbound_receive
+from cadence.messaging.mailbox_sync import mailbox_sync
+from cadence.messaging.models import InboundMessage
+from cadence.messaging.tests import test_inbound as inbound_tests
+from cadence.notifications.models import Notification
+from cadence.plans.models import LeadContactPlan
+
+pytestmark = pytest.mark.django_db
+
+# The real IMAP server's fixtures, from the mailboxes app's tests, and the inbound tests' sent
+# email and reply to it.
+dovecot_server = mail_servers.dovecot_server
+dovecot = mail_servers.dovecot
+seller = inbound_tests.seller
+sent = inbound_tests.sent
+_reply = inbound_tests._reply
+
+
+@pytest.fixture
+def mailbox(dovecot, seller):
+    """The seller's own mailbox on Dovecot."""
+    name, password = f"seller-{secrets.token_hex(3)}", secrets.token_urlsafe(12)
+    dovecot.add_user(name, password)
+    return Mailbox.objects.create(
+        user=seller,
+        provider="imap_smtp",
+        email_address=seller.email,
+        username=name,
+        secret_encrypted=secret_encrypt(password),
+        imap_host=dovecot.host,
+        imap_port=dovecot.port,
+        imap_security="none",
+        smtp_host="127.0.0.1",
+        smtp_port=1,
+        smtp_security="none",
+    )
+
+
+def deliver(dovecot, mailbox, raw: bytes) -> int:
+    return dovecot.append(mailbox.username, _password(mailbox), "INBOX", raw)
+
+
+def _password(mailbox) -> str:
+    return secret_decrypt(mailbox.secret_encrypted)
+
+
+def newsletter() -> bytes:
+    return (
+        "From: News <news@shop.example>\r\nTo: someone@seller.example\r\n"
+        f"Subject: Deals\r\nMessage-ID: <{secrets.token_hex(6)}@shop.example>\r\n"
+        f"Date: {email.utils.format_datetime(timezone.now())}\r\n\r\nBuy now.\r\n"
+    ).encode()
+
+
+def flags(dovecot, mailbox) -> list[bytes]:
+    imap = dovecot.connect(mailbox.username, _password(mailbox))
+    try:
+        imap.select("INBOX", readonly=True)
+        _, data = imap.fetch("1:*", "(FLAGS)")
+        return sorted(part for part in data if part)
+    finally:
+        imap.logout()
+
+
+def test_a_reply_in_the_inbox_ends_the_plan_and_nothing_else_is_kept(dovecot, mailbox, sent):
+    deliver(dovecot, mailbox, newsletter())
+    deliver(dovecot, mailbox, _reply(sent))
+    before = flags(dovecot, mailbox)
+    assert all(b"\\Seen" not in line for line in before)
+
+    result = mailbox_sync(mailbox=mailbox)
+
+    assert (result.read, result.applied, result.error) == (2, 1, "")
+    plan = LeadContactPlan.objects.get(pk=sent.plan_id)
+    assert (plan.status, plan.exit_reason) == ("Completed", "replied")
+    record = InboundMessage.objects.get()
+    assert (record.source, record.status, record.kind) == ("mailbox", "applied", "reply")
+    assert flags(dovecot, mailbox) == before
+    mailbox.refresh_from_db()
+    assert (mailbox.status, mailbox.messages_seen, mailbox.last_error) == ("connected", 2, "")
+    assert mailbox.last_sync_at is not None and mailbox.sync_claimed_until is None
+
+
+def test_the_next_sync_reads_only_what_is_new(dovecot, mailbox, sent):
+    deliver(dovecot, mailbox, newsletter())
+    assert mailbox_sync(mailbox=mailbox).read == 1
+    assert mailbox_sync(mailbox=mailbox).read == 0
+    deliver(dovecot, mailbox, _reply(sent))
+    result = mailbox_sync(mailbox=mailbox)
+    assert (result.read, result.applied) == (1, 1)
+    assert mailbox.folders.get(name="INBOX").last_uid == 2
+
+
+def test_a_reply_handed_in_before_is_applied_once(dovecot, mailbox, sent):
+    inbound_receive(raw=_reply(sent), source="raw")
+    deliver(dovecot, mailbox, _reply(sent))
+    mailbox_sync(mailbox=mailbox)
+    statuses = sorted(InboundMessage.objects.values_list("status", flat=True))
+    assert statuses == [InboundStatus.APPLIED, InboundStatus.DUPLICATE]
+
+
+def test_a_mailbox_another_sync_holds_is_skipped(dovecot, mailbox, sent):
+    Mailbox.objects.filter(pk=mailbox.pk).update(
+        sync_claimed_until=timezone.now() + timezone.timedelta(minutes=5)
+    )
+    deliver(dovecot, mailbox, _reply(sent))
+    assert mailbox_sync(mailbox=mailbox).skipped
+    assert not InboundMessage.objects.exists()
+
+
+def test_repeated_refused_logins_break_the_mailbox_and_tell_its_owner(dovecot, mailbox, seller):
+    Mailbox.objects.filter(pk=mailbox.pk).update(secret_encrypted=secret_encrypt("wrong"))
+    mailbox.refresh_from_db()
+    for _ in range(3):
+        result = mailbox_sync(mailbox=mailbox)
+        mailbox.refresh_from_db()
+    assert "refused the username or password" in result.error
+    assert (mailbox.status, mailbox.auth_failures) == ("broken", 3)
+    note = Notification.objects.get(user=seller)
+    assert "cannot be read" in note.title and mailbox.email_address in note.body
+    # A broken mailbox is not read again until its owner fixes it.
+    assert mailbox_sync(mailbox=mailbox).skipped
+
+
+def test_the_command_syncs_once(dovecot, mailbox, sent, capsys):
+    deliver(dovecot, mailbox, _reply(sent))
+    call_command("sync_mailboxes", "--once")
+    out = capsys.readouterr().out
+    assert "1 new message(s), 1 about leads" in out and "1 mailbox(es) synced" in out
