@@ -16,6 +16,7 @@ import datetime
 import logging
 from dataclasses import dataclass
 
+from django.db import transaction
 from django.utils import timezone
 
 from cadence.mailboxes import services as mailbox_services
@@ -80,10 +81,16 @@ def mailbox_sync(*, mailbox: Mailbox, now: datetime.datetime | None = None) -> S
     except MailboxError as exc:
         return _failed(mailbox, exc, now)
     applied = 0
-    for _, raw in found.messages:
-        if concerns_a_lead(raw, owner=mailbox.user):
-            inbound_receive(raw=raw, source="mailbox", now=now, viewer=mailbox.user)
-            applied += 1
+    for uid, raw in found.messages:
+        try:
+            if concerns_a_lead(raw, owner=mailbox.user):
+                with transaction.atomic():
+                    inbound_receive(raw=raw, source="mailbox", now=now, viewer=mailbox.user)
+                applied += 1
+        except Exception:
+            # One message Cadence cannot apply must not stop the mailbox from being read: it is
+            # logged and passed over, and the sync reads on.
+            logger.exception("Mailbox %s: message UID %s could not be applied", mailbox.pk, uid)
     mailbox_services.mailbox_folder_advance(
         mailbox=mailbox, name=INBOX, uid_validity=found.uid_validity, last_uid=found.last_uid
     )

@@ -26,7 +26,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
@@ -198,12 +198,14 @@ class DovecotServer:
         internal_date: datetime | None = None,
     ) -> int:
         """Put ``raw`` into ``folder`` with IMAP APPEND; returns its UID (APPENDUID). imaplib
-        turns bare LF line ends into CRLF, as a delivery agent would."""
+        turns bare LF line ends into CRLF, as a delivery agent would. The arrival time is the
+        tests' clock by default, as a delivery agent stamps it (with libfaketime, Dovecot's own
+        stamp would be the file's real time)."""
         with self.connect(user, password) as imap:
             status, data = imap.append(
                 quote_mailbox(folder),
                 " ".join(flags) or None,
-                imaplib.Time2Internaldate(internal_date) if internal_date else None,
+                imaplib.Time2Internaldate(internal_date or datetime.now(UTC)),
                 raw,
             )
         if status != "OK":
@@ -271,6 +273,7 @@ default_internal_user = dovecot
 default_internal_group = dovecot
 default_login_user = dovenull
 login_greeting = {self._greeting}
+import_environment = {_imported_environment()}
 mail_location = maildir:~/Maildir
 
 passdb {{
@@ -379,6 +382,18 @@ def _check_passwd_field(what: str, value: str, extra: str = "") -> None:
     bad = set(":\n\r\t " + extra)
     if not value or any(char in bad or not char.isprintable() for char in value):
         raise ValueError(f"{what} {value!r}: empty or has a character the passwd-file cannot hold")
+
+
+def _imported_environment() -> str:
+    """Dovecot's default ``import_environment``, plus libfaketime's variables when the suite runs
+    with the clock moved: Dovecot clears its children's environment, and its IMAP processes
+    must keep the same clock as the tests, or they refuse the tests' arrival dates as being in
+    the future. File times are left unfaked (``NO_FAKE_STAT``): Maildir keeps the arrival date
+    as the file's mtime, which libfaketime would otherwise move a second time."""
+    names = ["TZ", "CORE_OUTOFMEM", "CORE_ERROR", "LISTEN_PID", "LISTEN_FDS"]
+    if os.environ.get("FAKETIME"):
+        names += ["LD_PRELOAD", "FAKETIME", "NO_FAKE_STAT=1"]
+    return " ".join(names)
 
 
 def _stop_group(process: subprocess.Popen) -> None:

@@ -142,3 +142,29 @@ def test_the_command_syncs_once(dovecot, mailbox, sent, capsys):
     call_command("sync_mailboxes", "--once")
     out = capsys.readouterr().out
     assert "1 new message(s), 1 about leads" in out and "1 mailbox(es) synced" in out
+
+
+def test_a_message_that_cannot_be_applied_does_not_stop_the_sync(
+    dovecot, mailbox, sent, monkeypatch, caplog
+):
+    """A message the pipeline fails on (a fault injected into the first one) is logged and
+    passed over; the reply after it still ends the plan, and the folder is read past both."""
+    from cadence.messaging import mailbox_sync as sync_module
+
+    real_receive = sync_module.inbound_receive
+    seen = []
+
+    def failing_first(**kwargs):
+        seen.append(kwargs["raw"])
+        if len(seen) == 1:
+            raise RuntimeError("injected fault")
+        return real_receive(**kwargs)
+
+    monkeypatch.setattr(sync_module, "inbound_receive", failing_first)
+    deliver(dovecot, mailbox, _reply(sent))
+    deliver(dovecot, mailbox, _reply(sent).replace(b"Message-ID: <", b"Message-ID: <again-"))
+    result = mailbox_sync(mailbox=mailbox)
+    assert (result.read, result.applied) == (2, 1)
+    assert LeadContactPlan.objects.get(pk=sent.plan_id).exit_reason == "replied"
+    assert mailbox.folders.get(name="INBOX").last_uid == 2
+    assert "could not be applied" in caplog.text
