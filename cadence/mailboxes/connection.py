@@ -84,20 +84,24 @@ def imap_session(endpoint: Endpoint):
             raise MailboxError(f"The IMAP server said: {exc}", server="imap") from exc
         raise _network_error(exc, endpoint, "imap") from exc
     try:
-        try:
-            client.login(endpoint.username, endpoint.password)
-        except imaplib.IMAP4.error as exc:
-            raise MailboxError(
-                "The IMAP server refused the username or password.",
-                server="imap",
-                authentication=True,
-            ) from exc
-        except OSError as exc:
-            raise _network_error(exc, endpoint, "imap") from exc
+        _imap_login(client, endpoint)
         yield client
     finally:
         with suppress(OSError, imaplib.IMAP4.error):
             client.logout()
+
+
+def _imap_login(client: imaplib.IMAP4, endpoint: Endpoint) -> None:
+    try:
+        client.login(endpoint.username, endpoint.password)
+    except imaplib.IMAP4.error as exc:
+        raise MailboxError(
+            "The IMAP server refused the username or password.",
+            server="imap",
+            authentication=True,
+        ) from exc
+    except OSError as exc:
+        raise _network_error(exc, endpoint, "imap") from exc
 
 
 def _folders(client: imaplib.IMAP4) -> set[str]:
@@ -141,9 +145,8 @@ def imap_check(endpoint: Endpoint) -> str:
         return sent
 
 
-@contextmanager
-def smtp_session(endpoint: Endpoint):
-    """An SMTP connection authenticated as the endpoint's user; closed on leaving."""
+def smtp_open(endpoint: Endpoint) -> smtplib.SMTP:
+    """An SMTP connection logged in as the endpoint's user; the caller closes it."""
     try:
         if endpoint.security == "ssl":
             client = smtplib.SMTP_SSL(
@@ -158,29 +161,48 @@ def smtp_session(endpoint: Endpoint):
     except OSError as exc:
         raise _network_error(exc, endpoint, "smtp") from exc
     try:
-        try:
-            client.login(endpoint.username, endpoint.password)
-        except smtplib.SMTPAuthenticationError as exc:
-            raise MailboxError(
-                "The SMTP server refused the username or password.",
-                server="smtp",
-                authentication=True,
-            ) from exc
-        except smtplib.SMTPNotSupportedError as exc:
-            raise MailboxError(
-                "The SMTP server offers no login on this connection (try STARTTLS or SSL).",
-                server="smtp",
-            ) from exc
-        except smtplib.SMTPException as exc:
-            raise MailboxError(f"The SMTP server said: {exc}", server="smtp") from exc
-        except OSError as exc:
-            raise _network_error(exc, endpoint, "smtp") from exc
+        _smtp_login(client, endpoint)
+    except BaseException:
+        smtp_close(client)
+        raise
+    return client
+
+
+def _smtp_login(client: smtplib.SMTP, endpoint: Endpoint) -> None:
+    try:
+        client.login(endpoint.username, endpoint.password)
+    except smtplib.SMTPAuthenticationError as exc:
+        raise MailboxError(
+            "The SMTP server refused the username or password.",
+            server="smtp",
+            authentication=True,
+        ) from exc
+    except smtplib.SMTPNotSupportedError as exc:
+        raise MailboxError(
+            "The SMTP server offers no login on this connection (try STARTTLS or SSL).",
+            server="smtp",
+        ) from exc
+    except smtplib.SMTPException as exc:
+        raise MailboxError(f"The SMTP server said: {exc}", server="smtp") from exc
+    except OSError as exc:
+        raise _network_error(exc, endpoint, "smtp") from exc
+
+
+def smtp_close(client: smtplib.SMTP) -> None:
+    try:
+        client.quit()
+    except (OSError, smtplib.SMTPException):
+        client.close()
+
+
+@contextmanager
+def smtp_session(endpoint: Endpoint):
+    """An SMTP connection authenticated as the endpoint's user; closed on leaving."""
+    client = smtp_open(endpoint)
+    try:
         yield client
     finally:
-        try:
-            client.quit()
-        except (OSError, smtplib.SMTPException):
-            client.close()
+        smtp_close(client)
 
 
 def smtp_check(endpoint: Endpoint) -> None:

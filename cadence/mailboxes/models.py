@@ -9,7 +9,7 @@ class Mailbox(TimestampedModel):
     """A user's own mailbox, connected so that Cadence sends their automated emails from it and
     reads the replies, out-of-office answers and bounces that land in it.
 
-    Its secret (a password or app password; OAuth tokens later) is stored encrypted
+    Its secret (a password or app password, or the OAuth tokens) is stored encrypted
     (``cadence.core.secrets``) and never leaves the server. A user has one mailbox for now; the
     model allows several later (drop the unique constraint).
     """
@@ -39,6 +39,21 @@ class Mailbox(TimestampedModel):
     )
     auth_failures = models.PositiveIntegerField(
         default=0, help_text="Failed logins in a row; enough of them mark the mailbox broken."
+    )
+    sent_folder = models.CharField(
+        max_length=255,
+        blank=True,
+        default="",
+        help_text="The folder the rep's sent mail is in, as found when the mailbox was checked.",
+    )
+    sync_errors = models.PositiveIntegerField(
+        default=0, help_text="Failed syncs in a row; each one waits longer before the next."
+    )
+    next_sync_at = models.DateTimeField(
+        null=True, blank=True, help_text="After failed syncs, the next one waits until then."
+    )
+    token_expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the OAuth access token expires (OAuth mailboxes)."
     )
 
     class Meta:

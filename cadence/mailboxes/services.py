@@ -46,10 +46,11 @@ def mailbox_endpoints(mailbox: Mailbox) -> tuple[Endpoint, Endpoint]:
 
 
 def _check_servers(mailbox: Mailbox) -> None:
-    """Log in to both servers; a failure is a 400 naming the server and what went wrong."""
+    """Log in to both servers and note the Sent folder's name on ``mailbox``; a failure is a
+    400 naming the server and what went wrong."""
     imap, smtp = mailbox_endpoints(mailbox)
     try:
-        imap_check(imap)
+        mailbox.sent_folder = imap_check(imap)
         smtp_check(smtp)
     except MailboxError as exc:
         field = "password" if exc.authentication else f"{exc.server}_host"
@@ -100,7 +101,13 @@ def mailbox_test(*, mailbox: Mailbox, actor: User) -> Mailbox:
         )
         raise
     Mailbox.objects.filter(pk=mailbox.pk).update(
-        status=MailboxStatus.CONNECTED, last_error="", updated_at=timezone.now()
+        status=MailboxStatus.CONNECTED,
+        last_error="",
+        auth_failures=0,
+        sync_errors=0,
+        next_sync_at=None,
+        sent_folder=mailbox.sent_folder,
+        updated_at=timezone.now(),
     )
     mailbox.refresh_from_db()
     return mailbox

@@ -52,7 +52,7 @@ def test_a_mailbox_connects_and_its_password_is_stored_encrypted(
     assert {"mailbox_id", "last_sync_at", "last_error", "status"} <= set(data)
     assert password not in response.content.decode() and "password" not in data
     mailbox = Mailbox.objects.get()
-    assert (mailbox.user, mailbox.username) == (rep, name)
+    assert (mailbox.user, mailbox.username, mailbox.sent_folder) == (rep, name, "Sent")
     assert password not in mailbox.secret_encrypted
     assert secret_decrypt(mailbox.secret_encrypted) == password
 
