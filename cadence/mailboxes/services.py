@@ -138,17 +138,25 @@ AUTH_FAILURES_BROKEN = 3
 
 
 def mailbox_claim_sync(
-    *, mailbox: Mailbox, now: datetime.datetime, lease: datetime.timedelta
+    *,
+    mailbox: Mailbox,
+    now: datetime.datetime,
+    lease: datetime.timedelta,
+    respect_backoff: bool = True,
 ) -> bool:
-    """Hold the mailbox for one sync until ``now + lease``; False if another sync holds it.
-    A conditional update, so two workers cannot both win on any database."""
-    claimed = (
+    """Hold the mailbox for one sync until ``now + lease``; False if another sync holds it, it
+    is broken, or (``respect_backoff``) failed syncs put the next one off past ``now``. A
+    conditional update, so two workers cannot both win on any database."""
+    claimable = (
         Mailbox.objects.filter(pk=mailbox.pk)
         .exclude(status=MailboxStatus.BROKEN)
         .filter(models.Q(sync_claimed_until__isnull=True) | models.Q(sync_claimed_until__lt=now))
-        .update(sync_claimed_until=now + lease, status=MailboxStatus.SYNCING)
     )
-    return bool(claimed)
+    if respect_backoff:
+        claimable = claimable.filter(
+            models.Q(next_sync_at__isnull=True) | models.Q(next_sync_at__lte=now)
+        )
+    return bool(claimable.update(sync_claimed_until=now + lease, status=MailboxStatus.SYNCING))
 
 
 def mailbox_folder_state(*, mailbox: Mailbox, name: str) -> MailboxFolder | None:
@@ -166,24 +174,62 @@ def mailbox_folder_advance(
     )
 
 
+def _failure_changes(mailbox: Mailbox, *, error: str, auth: bool) -> dict:
+    failures = mailbox.auth_failures + 1 if auth else mailbox.auth_failures
+    broken = auth and failures >= AUTH_FAILURES_BROKEN
+    return {
+        "last_error": error,
+        "auth_failures": failures,
+        "status": MailboxStatus.BROKEN if broken else MailboxStatus.CONNECTED,
+    }
+
+
+def mailbox_login_failed(
+    *, mailbox: Mailbox, error: str, auth: bool, now: datetime.datetime
+) -> Mailbox:
+    """Record that a server of the mailbox failed us outside a sync (sending through it):
+    ``auth``, a refused login, counts towards the mailbox being broken as in a sync."""
+    changes = _failure_changes(mailbox, error=error, auth=auth)
+    if mailbox.status == MailboxStatus.SYNCING and changes["status"] != MailboxStatus.BROKEN:
+        del changes["status"]  # a sync holds it; the sync's end sets the status
+    Mailbox.objects.filter(pk=mailbox.pk).update(**changes, updated_at=now)
+    mailbox.refresh_from_db()
+    return mailbox
+
+
+#: After a failed sync the next waits this long, doubled for each failure in a row, up to
+#: ``SYNC_BACKOFF_MAX``: a server that is down is not asked every minute.
+SYNC_BACKOFF = datetime.timedelta(minutes=1)
+SYNC_BACKOFF_MAX = datetime.timedelta(hours=1)
+
+
+def sync_backoff(errors: int) -> datetime.timedelta:
+    """How long the next sync waits after ``errors`` failed syncs in a row."""
+    if errors <= 0:
+        return datetime.timedelta(0)
+    return min(SYNC_BACKOFF * 2 ** min(errors - 1, 16), SYNC_BACKOFF_MAX)
+
+
 def mailbox_sync_finished(
     *, mailbox: Mailbox, now: datetime.datetime, seen: int, error: str = "", auth: bool = False
 ) -> Mailbox:
     """Release the mailbox after a sync and record how it went: ``seen`` new messages, or the
-    ``error`` (``auth``: a refused login; enough in a row mark it broken)."""
+    ``error`` (``auth``: a refused login; enough in a row mark it broken). A failed sync puts
+    the next one off (``sync_backoff``)."""
     changes = {"sync_claimed_until": None, "updated_at": now}
     if error:
-        failures = mailbox.auth_failures + 1 if auth else mailbox.auth_failures
-        broken = auth and failures >= AUTH_FAILURES_BROKEN
+        errors = mailbox.sync_errors + 1
         changes.update(
-            last_error=error,
-            auth_failures=failures,
-            status=MailboxStatus.BROKEN if broken else MailboxStatus.CONNECTED,
+            _failure_changes(mailbox, error=error, auth=auth),
+            sync_errors=errors,
+            next_sync_at=now + sync_backoff(errors),
         )
     else:
         changes.update(
             last_error="",
             auth_failures=0,
+            sync_errors=0,
+            next_sync_at=None,
             status=MailboxStatus.CONNECTED,
             last_sync_at=now,
             messages_seen=models.F("messages_seen") + seen,

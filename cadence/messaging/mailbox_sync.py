@@ -104,14 +104,23 @@ def _failed(mailbox: Mailbox, exc: MailboxError, now: datetime.datetime) -> Sync
     mailbox = mailbox_services.mailbox_sync_finished(
         mailbox=mailbox, now=now, seen=0, error=exc.message, auth=exc.authentication
     )
+    mailbox_trouble_tell(mailbox, was_broken=was_broken, reason=exc.message)
+    return SyncResult(mailbox.pk, error=exc.message)
+
+
+def mailbox_trouble_tell(mailbox: Mailbox, *, was_broken: bool, reason: str) -> None:
+    """Tell the owner once, when their mailbox has just become broken (by a sync or a send):
+    until they fix it, it is not read and their automated emails wait."""
     if mailbox.status == MailboxStatus.BROKEN and not was_broken:
         notification_create(
             user_id=mailbox.user_id,
             title="Your mailbox cannot be read",
-            body=f"{mailbox.email_address}: {exc.message} Update it on your settings page.",
+            body=(
+                f"{mailbox.email_address}: {reason} Until you update it on your settings "
+                "page, it is not read and your automated emails wait."
+            ),
             url="/settings/#mailbox",
         )
-    return SyncResult(mailbox.pk, error=exc.message)
 
 
 def mailboxes_sync_all(*, now: datetime.datetime | None = None) -> list[SyncResult]:

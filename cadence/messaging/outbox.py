@@ -50,6 +50,7 @@ from cadence.messaging.outbox_checks import (
 )
 from cadence.messaging.outbox_queue import outbox_queue_due
 from cadence.messaging.outbox_record import NOT_SENT, record_sent, tell_user
+from cadence.messaging.outbox_transport import Transport, Transports
 from cadence.messaging.unsubscribe import unsubscribe_url
 from cadence.plans.automation import is_automated_email
 from cadence.plans.choices import RUNNING_STATUSES
@@ -238,35 +239,43 @@ def _mine(row: OutboundMessage):
 def _send_batch(
     rows: list[OutboundMessage], *, now: datetime.datetime | None, mail, report: SendReport
 ) -> bool:
-    """Check, render and count every claimed row, hand each to the mail server, then record
-    the sent ones together. Returns False when the mail server could not be reached."""
+    """Check, render and count every claimed row, hand each to its mail server (the owner's
+    mailbox or the organisation's), then record the sent ones together. Returns False when
+    the organisation's mail server could not be reached."""
     moment = now or timezone.now()
     batch = SendBatch(rows)
-    ready = [item for row in rows if (item := _prepare(row, batch, now=moment, report=report))]
-    sent: list[_Ready] = []
-    reachable = True
+    transports = Transports(rows, organisation=mail)
     try:
-        for index, item in enumerate(ready):
-            handed = _hand_over(item, mail=mail, now=moment, report=report)
-            if handed is _Handed.SENT:
+        ready = [
+            item
+            for row in rows
+            if (item := _prepare(row, batch, transports, now=moment, report=report))
+        ]
+        _hand_all(ready, transports, now=moment, report=report)
+    finally:
+        transports.close()
+    transports.file_sent()
+    return not transports.organisation.down
+
+
+def _hand_all(
+    ready: list[_Ready], transports: Transports, *, now: datetime.datetime, report: SendReport
+) -> None:
+    sent: list[_Ready] = []
+    try:
+        for item in ready:
+            transport = transports.for_row(item.row)
+            if transport.down:
+                _release(item.row, report=report, until=now + TEMPORARY_RETRY, why=transport.down)
+                continue
+            if _hand_over(item, transport, now=now, report=report) is _Handed.SENT:
                 sent.append(item)
                 if len(sent) >= RECORD_EVERY:
                     _record(sent, report=report)
                     sent = []
-            elif handed is _Handed.STOP:
-                reachable = False
-                for rest in ready[index + 1 :]:
-                    _release(
-                        rest.row,
-                        report=report,
-                        until=moment + TEMPORARY_RETRY,
-                        why="The mail server could not be reached; it goes again later.",
-                    )
-                break
     finally:
         # Whatever stopped the loop, what did go out is recorded now.
         _record(sent, report=report)
-    return reachable
 
 
 def _settle(
@@ -304,7 +313,12 @@ def _release(
 
 
 def _prepare(
-    row: OutboundMessage, batch: SendBatch, *, now: datetime.datetime, report: SendReport
+    row: OutboundMessage,
+    batch: SendBatch,
+    transports: Transports,
+    *,
+    now: datetime.datetime,
+    report: SendReport,
 ) -> _Ready | None:
     """Every check before a send, in order; a row that may not go now is settled or given back
     here, before anything reaches the mail server."""
@@ -319,6 +333,10 @@ def _prepare(
     refusal = recipient_refusal(contact, suppressed=batch.suppressed)
     if refusal is not None:
         _settle(row, *refusal, report)
+        return None
+    broken = transports.mailbox_wait(row)
+    if broken is not None:
+        _release(row, report=report, until=now + TEMPORARY_RETRY, why=broken)
         return None
     sender = batch.sender(row.user)
     wait = send_wait(row, sender, now=now)
@@ -355,18 +373,22 @@ def _prepare(
         _release(row, report=report, until=over.retry_at, why=over.reason)
         return None
     message = message_build(row, rendered, contact=contact, postal=postal, link=link)
+    transports.for_row(row).prepare(message)
     return _Ready(row, message)
 
 
-def _hand_over(item: _Ready, *, mail, now: datetime.datetime, report: SendReport) -> _Handed:
-    """Give one message to the mail server."""
-    row, message = item.row, item.message
+def _hand_over(
+    item: _Ready, transport: Transport, *, now: datetime.datetime, report: SendReport
+) -> _Handed:
+    """Give one message to its mail server."""
+    row, message, mail = item.row, item.message, transport.backend
     try:
         mail.open()
     except Exception as exc:
         # Nothing was handed over: the row waits, untouched.
         logger.warning("Outbox: mail server unreachable: %s", exc)
-        _release(row, report=report, until=now + TEMPORARY_RETRY, why=f"Mail server: {exc}")
+        why = transport.failed(exc, now=now)
+        _release(row, report=report, until=now + TEMPORARY_RETRY, why=why)
         return _Handed.STOP
     message.connection = mail
     row.handoff_at = timezone.now()
@@ -390,7 +412,8 @@ def _hand_over(item: _Ready, *, mail, now: datetime.datetime, report: SendReport
         return _Handed.SETTLED
     except (smtplib.SMTPConnectError, ConnectionRefusedError, socket.gaierror) as exc:
         # Refused before a conversation began: nothing can have been accepted.
-        _release(row, report=report, until=now + TEMPORARY_RETRY, why=f"Mail server: {exc}")
+        why = transport.failed(exc, now=now)
+        _release(row, report=report, until=now + TEMPORARY_RETRY, why=why)
         return _Handed.STOP
     except Exception as exc:
         logger.warning("Outbox %s: send interrupted", row.pk, exc_info=True)
@@ -402,11 +425,13 @@ def _hand_over(item: _Ready, *, mail, now: datetime.datetime, report: SendReport
         report.uncertain += 1
         report.lines.append(f"{row.pk} uncertain: {exc}")
         mail.close()
+        transport.down = f"The mail server connection broke off: {exc}"
         return _Handed.STOP
     if accepted != 1:
         _settle(row, OutboundStatus.FAILED, "The mail backend took no message.", report)
         return _Handed.SETTLED
     item.sent_at = timezone.now()
+    transport.sent.append(message)
     esp_id = getattr(getattr(message, "anymail_status", None), "message_id", None)
     item.esp_message_id = "" if esp_id is None else str(esp_id)[:255]
     return _Handed.SENT

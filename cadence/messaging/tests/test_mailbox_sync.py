@@ -2,6 +2,7 @@
 ends the plan by itself; nothing in the mailbox changes; mail that is not about a lead is not
 stored; each message counts once, whichever way it came in."""
 
+import datetime
 import email.utils
 import secrets
 
@@ -12,6 +13,7 @@ from django.utils import timezone
 from cadence.core.secrets import secret_decrypt, secret_encrypt
 from cadence.mailboxes.models import Mailbox
 from cadence.mailboxes.tests import conftest as mail_servers
+from cadence.mailboxes.tests.servers import free_port
 from cadence.messaging.choices import InboundStatus
 from cadence.messaging.inbound import inbound_receive
 from cadence.messaging.mailbox_sync import mailbox_sync
@@ -22,20 +24,24 @@ from cadence.plans.models import LeadContactPlan
 
 pytestmark = pytest.mark.django_db
 
+SECOND = datetime.timedelta(seconds=1)
+
 # The real IMAP server's fixtures, from the mailboxes app's tests, and the inbound tests' sent
 # email and reply to it.
 dovecot_server = mail_servers.dovecot_server
 dovecot = mail_servers.dovecot
+smtp_auth_server = mail_servers.smtp_auth_server
 seller = inbound_tests.seller
 sent = inbound_tests.sent
 _reply = inbound_tests._reply
 
 
 @pytest.fixture
-def mailbox(dovecot, seller):
-    """The seller's own mailbox on Dovecot."""
+def mailbox(dovecot, smtp_auth_server, seller):
+    """The seller's own mailbox: IMAP on Dovecot, SMTP submission on aiosmtpd."""
     name, password = f"seller-{secrets.token_hex(3)}", secrets.token_urlsafe(12)
     dovecot.add_user(name, password)
+    smtp_auth_server.add_user(name, password)
     return Mailbox.objects.create(
         user=seller,
         provider="imap_smtp",
@@ -45,9 +51,10 @@ def mailbox(dovecot, seller):
         imap_host=dovecot.host,
         imap_port=dovecot.port,
         imap_security="none",
-        smtp_host="127.0.0.1",
-        smtp_port=1,
+        smtp_host=smtp_auth_server.host,
+        smtp_port=smtp_auth_server.port,
         smtp_security="none",
+        sent_folder="Sent",
     )
 
 
@@ -126,15 +133,42 @@ def test_a_mailbox_another_sync_holds_is_skipped(dovecot, mailbox, sent):
 def test_repeated_refused_logins_break_the_mailbox_and_tell_its_owner(dovecot, mailbox, seller):
     Mailbox.objects.filter(pk=mailbox.pk).update(secret_encrypted=secret_encrypt("wrong"))
     mailbox.refresh_from_db()
+    now = timezone.now()
     for _ in range(3):
-        result = mailbox_sync(mailbox=mailbox)
+        result = mailbox_sync(mailbox=mailbox, now=now)
         mailbox.refresh_from_db()
+        now = mailbox.next_sync_at
     assert "refused the username or password" in result.error
     assert (mailbox.status, mailbox.auth_failures) == ("broken", 3)
     note = Notification.objects.get(user=seller)
     assert "cannot be read" in note.title and mailbox.email_address in note.body
     # A broken mailbox is not read again until its owner fixes it.
-    assert mailbox_sync(mailbox=mailbox).skipped
+    assert mailbox_sync(mailbox=mailbox, now=now + timezone.timedelta(days=1)).skipped
+
+
+def test_failed_syncs_put_the_next_one_off_longer_each_time(dovecot, mailbox, sent):
+    """A server that cannot be reached is asked again after 1, 2, 4... minutes (at most an
+    hour), not every minute; the first sync that works reads what came meanwhile."""
+    port = mailbox.imap_port
+    Mailbox.objects.filter(pk=mailbox.pk).update(imap_port=free_port())
+    mailbox.refresh_from_db()
+    now = timezone.now()
+    waits = []
+    for _ in range(3):
+        assert "refused the connection" in mailbox_sync(mailbox=mailbox, now=now).error
+        mailbox.refresh_from_db()
+        waits.append(mailbox.next_sync_at - now)
+        assert mailbox_sync(mailbox=mailbox, now=mailbox.next_sync_at - SECOND).skipped
+        now = mailbox.next_sync_at
+    assert [wait.total_seconds() for wait in waits] == [60, 120, 240]
+    assert (mailbox.status, mailbox.auth_failures, mailbox.sync_errors) == ("connected", 0, 3)
+
+    Mailbox.objects.filter(pk=mailbox.pk).update(imap_port=port)
+    mailbox.refresh_from_db()
+    deliver(dovecot, mailbox, _reply(sent))
+    assert mailbox_sync(mailbox=mailbox, now=now).applied == 1
+    mailbox.refresh_from_db()
+    assert (mailbox.sync_errors, mailbox.next_sync_at, mailbox.last_error) == (0, None, "")
 
 
 def test_the_command_syncs_once(dovecot, mailbox, sent, capsys):

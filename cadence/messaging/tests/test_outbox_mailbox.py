@@ -1,0 +1,143 @@
+"""Sending from the reps' own mailboxes: an owner who connected one sends through its SMTP
+server (aiosmtpd with AUTH), from its address, and finds the email in its Sent folder (Dovecot);
+everyone else keeps the organisation's server; a broken mailbox makes its owner's emails wait
+rather than go another way."""
+
+import datetime
+import email
+import email.policy
+import secrets
+
+import pytest
+from django.utils import timezone
+
+from cadence.activities.models import Activity
+from cadence.core.secrets import secret_encrypt
+from cadence.mailboxes.models import Mailbox
+from cadence.mailboxes.tests import conftest as mail_servers
+from cadence.messaging.choices import OutboundStatus
+from cadence.messaging.models import OutboundMessage
+from cadence.messaging.outbox import TEMPORARY_RETRY, outbox_queue_due, outbox_send_due
+from cadence.messaging.tests.support import automated_strategy, contacts_of, enroll, sender_user
+from cadence.notifications.models import Notification
+
+pytestmark = pytest.mark.django_db
+
+dovecot_server = mail_servers.dovecot_server
+dovecot = mail_servers.dovecot
+smtp_auth_server = mail_servers.smtp_auth_server
+
+
+@pytest.fixture
+def seller():
+    return sender_user()
+
+
+@pytest.fixture
+def mailbox(dovecot, smtp_auth_server, seller):
+    """The seller's own mailbox, at an address other than their login's."""
+    name, password = f"seller-{secrets.token_hex(3)}", secrets.token_urlsafe(12)
+    dovecot.add_user(name, password)
+    smtp_auth_server.add_user(name, password)
+    box = Mailbox.objects.create(
+        user=seller,
+        provider="imap_smtp",
+        email_address="sam.seller@mail.seller.example",
+        username=name,
+        secret_encrypted=secret_encrypt(password),
+        imap_host=dovecot.host,
+        imap_port=dovecot.port,
+        imap_security="none",
+        smtp_host=smtp_auth_server.host,
+        smtp_port=smtp_auth_server.port,
+        smtp_security="none",
+        sent_folder="Sent",
+    )
+    box.password = password
+    return box
+
+
+def _due(user, count=1, domain="client.example"):
+    contacts = contacts_of(user, count, domain=domain)
+    enroll(automated_strategy(), user, contacts)
+    return contacts
+
+
+def test_an_owner_with_a_mailbox_sends_through_it_and_finds_it_in_sent(
+    seller, mailbox, dovecot, smtp_auth_server, smtp_server
+):
+    [contact] = _due(seller)
+    colleague = sender_user(username="cole", email="cole@seller.example")
+    [other] = _due(colleague, domain="other.example")
+    outbox_queue_due(now=timezone.now())
+
+    report = outbox_send_due()
+
+    assert report.sent == 2, report.lines
+    [through_mailbox] = smtp_auth_server.messages
+    assert through_mailbox.username == mailbox.username
+    assert through_mailbox.rcpt_tos == (contact.email,)
+    assert through_mailbox.mail_from == mailbox.email_address
+    assert through_mailbox.message["From"] == f"Sam Seller <{mailbox.email_address}>"
+    # The colleague without a mailbox keeps the organisation's server.
+    [organisation] = smtp_server.messages
+    assert organisation["To"] == other.email
+
+    row = OutboundMessage.objects.get(contact=contact)
+    assert row.status == OutboundStatus.SENT
+    assert row.message_id == through_mailbox.message["Message-ID"]
+    assert Activity.objects.filter(contact=contact, message_id=row.message_id).count() == 1
+
+    with dovecot.connect(mailbox.username, mailbox.password) as imap:
+        assert imap.select("Sent", readonly=True)[0] == "OK"
+        status, data = imap.uid("FETCH", "1:*", "(FLAGS BODY.PEEK[])")
+    assert status == "OK"
+    [(meta, raw), *_] = [part for part in data if isinstance(part, tuple)]
+    assert b"\\Seen" in meta
+    filed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert filed["Message-ID"] == row.message_id and filed["To"] == contact.email
+
+
+def test_a_broken_mailbox_makes_its_owners_emails_wait_not_go_another_way(
+    seller, mailbox, smtp_auth_server, smtp_server
+):
+    Mailbox.objects.filter(pk=mailbox.pk).update(
+        status="broken", last_error="The IMAP server refused the username or password."
+    )
+    _due(seller)
+    outbox_queue_due(now=timezone.now())
+
+    report = outbox_send_due()
+
+    assert (report.sent, report.waiting) == (0, 1)
+    assert smtp_auth_server.messages == [] and smtp_server.messages == []
+    row = OutboundMessage.objects.get()
+    assert row.status == OutboundStatus.QUEUED
+    assert "broken" in row.error and "refused the username or password" in row.error
+    assert row.send_after > timezone.now()
+
+
+def test_a_refused_login_while_sending_waits_and_breaks_the_mailbox_after_three(
+    seller, mailbox, smtp_auth_server, smtp_server
+):
+    """The rows wait with the reason; the third refusal in a row breaks the mailbox and its
+    owner is told once; nothing ever goes through the organisation's server instead."""
+    Mailbox.objects.filter(pk=mailbox.pk).update(secret_encrypted=secret_encrypt("wrong"))
+    _due(seller, count=2)
+    now = timezone.now()
+    outbox_queue_due(now=now)
+
+    for attempt in range(4):
+        report = outbox_send_due(now=now)
+        assert report.sent == 0 and report.waiting == 2, report.lines
+        now += TEMPORARY_RETRY + datetime.timedelta(seconds=1)
+        mailbox.refresh_from_db()
+        if attempt < 2:
+            assert (mailbox.status, mailbox.auth_failures) == ("connected", attempt + 1)
+
+    assert (mailbox.status, mailbox.auth_failures) == ("broken", 3)
+    assert smtp_auth_server.messages == [] and smtp_server.messages == []
+    errors = set(OutboundMessage.objects.values_list("error", flat=True))
+    assert len(errors) == 1 and "broken" in errors.pop()
+    [note] = Notification.objects.filter(user=seller)
+    assert "cannot be read" in note.title and "automated emails wait" in note.body
