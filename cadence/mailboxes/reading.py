@@ -91,3 +91,42 @@ def folder_read(
         messages = _fetch(client, uids) if uids else []
         newest = max([last_uid if validity == uid_validity else 0, *uids])
         return FolderRead(uid_validity=validity, last_uid=newest, messages=messages)
+
+
+def _quoted_address(address: str) -> str:
+    return '"' + address.replace("\\", "").replace('"', "") + '"'
+
+
+def from_any(addresses: list[str]) -> list[str]:
+    """A SEARCH criterion matching mail from any of ``addresses`` (nested ORs)."""
+    criteria = ["FROM", _quoted_address(addresses[0])]
+    for address in addresses[1:]:
+        criteria = ["OR", "FROM", _quoted_address(address), *criteria]
+    return criteria
+
+
+def folder_search_from(
+    endpoint: Endpoint,
+    *,
+    folder: str,
+    uid_validity: int | None,
+    last_uid: int,
+    since: datetime.date,
+    addresses: list[str],
+) -> list[tuple[int, bytes]]:
+    """The folder's messages from any of ``addresses`` that a sync has not read yet (after
+    ``last_uid``; from ``since`` on without state or after a renumbering), without changing
+    anything: the look just before a send."""
+    if not addresses:
+        return []
+    with imap_session(endpoint) as client:
+        status, _ = client.select(_quoted(folder), readonly=True)
+        if status != "OK":
+            raise MailboxError(f'The mailbox has no folder "{folder}".', server="imap")
+        validity = _uid_validity(client, folder)
+        if uid_validity is None or validity != uid_validity:
+            uids = _search(client, "SINCE", since.strftime("%d-%b-%Y"), *from_any(addresses))
+        else:
+            uids = _search(client, "UID", f"{last_uid + 1}:*", *from_any(addresses))
+            uids = [uid for uid in uids if uid > last_uid]
+        return _fetch(client, uids) if uids else []

@@ -23,7 +23,7 @@ from cadence.mailboxes import services as mailbox_services
 from cadence.mailboxes.choices import MailboxStatus
 from cadence.mailboxes.connection import MailboxError
 from cadence.mailboxes.models import Mailbox
-from cadence.mailboxes.reading import folder_read
+from cadence.mailboxes.reading import folder_read, folder_search_from
 from cadence.messaging.inbound import inbound_receive
 from cadence.messaging.inbound_match import InboundScope
 from cadence.messaging.inbound_parse import parse_message
@@ -66,22 +66,37 @@ def mailbox_sync(*, mailbox: Mailbox, now: datetime.datetime | None = None) -> S
     now = now or timezone.now()
     if not mailbox_services.mailbox_claim_sync(mailbox=mailbox, now=now, lease=SYNC_LEASE):
         return SyncResult(mailbox.pk, skipped=True)
-    imap, _ = mailbox_services.mailbox_endpoints(mailbox)
     state = mailbox_services.mailbox_folder_state(mailbox=mailbox, name=INBOX)
-    since = (mailbox.last_sync_at or mailbox.created_at) - datetime.timedelta(days=1)
     try:
+        imap, _ = mailbox_services.mailbox_endpoints(mailbox)
         found = folder_read(
             imap,
             folder=INBOX,
             uid_validity=state.uid_validity if state else None,
             last_uid=state.last_uid if state else 0,
-            since=since.date(),
+            since=_first_day(mailbox),
             limit=BATCH,
         )
     except MailboxError as exc:
         return _failed(mailbox, exc, now)
+    applied = _apply(mailbox, found.messages, now=now)
+    mailbox_services.mailbox_folder_advance(
+        mailbox=mailbox, name=INBOX, uid_validity=found.uid_validity, last_uid=found.last_uid
+    )
+    mailbox_services.mailbox_sync_finished(mailbox=mailbox, now=now, seen=len(found.messages))
+    return SyncResult(mailbox.pk, read=len(found.messages), applied=applied)
+
+
+def _first_day(mailbox: Mailbox) -> datetime.date:
+    """Where reading starts without state (or after a renumbering): the day before the last
+    sync, or before the mailbox was connected."""
+    return ((mailbox.last_sync_at or mailbox.created_at) - datetime.timedelta(days=1)).date()
+
+
+def _apply(mailbox: Mailbox, messages: list[tuple[int, bytes]], *, now) -> int:
+    """Hand the messages about leads to the inbound pipeline; returns how many."""
     applied = 0
-    for uid, raw in found.messages:
+    for uid, raw in messages:
         try:
             if concerns_a_lead(raw, owner=mailbox.user):
                 with transaction.atomic():
@@ -91,11 +106,30 @@ def mailbox_sync(*, mailbox: Mailbox, now: datetime.datetime | None = None) -> S
             # One message Cadence cannot apply must not stop the mailbox from being read: it is
             # logged and passed over, and the sync reads on.
             logger.exception("Mailbox %s: message UID %s could not be applied", mailbox.pk, uid)
-    mailbox_services.mailbox_folder_advance(
-        mailbox=mailbox, name=INBOX, uid_validity=found.uid_validity, last_uid=found.last_uid
+    return applied
+
+
+def mailbox_check_before_send(
+    *, mailbox: Mailbox, addresses: list[str], now: datetime.datetime | None = None
+) -> int:
+    """The check just before sending: look in the owner's inbox for mail from these leads that
+    no sync has read yet, and apply it now, so that a reply that landed a minute ago ends its
+    plan before the next step goes out. Returns how many messages were applied; raises
+    ``MailboxError`` when the inbox cannot be read (the caller's emails then wait). The sync
+    reads them again later; the inbound records, one per Message-ID, keep them from counting
+    twice."""
+    now = now or timezone.now()
+    state = mailbox_services.mailbox_folder_state(mailbox=mailbox, name=INBOX)
+    imap, _ = mailbox_services.mailbox_endpoints(mailbox)
+    found = folder_search_from(
+        imap,
+        folder=INBOX,
+        uid_validity=state.uid_validity if state else None,
+        last_uid=state.last_uid if state else 0,
+        since=_first_day(mailbox),
+        addresses=sorted(set(addresses)),
     )
-    mailbox_services.mailbox_sync_finished(mailbox=mailbox, now=now, seen=len(found.messages))
-    return SyncResult(mailbox.pk, read=len(found.messages), applied=applied)
+    return _apply(mailbox, found, now=now)
 
 
 def _failed(mailbox: Mailbox, exc: MailboxError, now: datetime.datetime) -> SyncResult:

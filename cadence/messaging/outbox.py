@@ -245,6 +245,7 @@ def _send_batch(
     moment = now or timezone.now()
     batch = SendBatch(rows)
     transports = Transports(rows, organisation=mail)
+    transports.check_inboxes(rows, now=moment)
     try:
         ready = [
             item

@@ -27,8 +27,9 @@ from cadence.mailboxes import services as mailbox_services
 from cadence.mailboxes.choices import MailboxStatus, Provider
 from cadence.mailboxes.connection import MailboxError, imap_session, smtp_close, smtp_open
 from cadence.mailboxes.models import Mailbox
-from cadence.messaging.mailbox_sync import mailbox_trouble_tell
+from cadence.messaging.mailbox_sync import mailbox_check_before_send, mailbox_trouble_tell
 from cadence.messaging.models import OutboundMessage
+from cadence.plans.models import LeadContactPlan
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ class Transport:
             name, _ = parseaddr(message.from_email)
             message.from_email = formataddr((name, self.mailbox.email_address))
 
-    def failed(self, exc: BaseException, *, now: datetime.datetime) -> str:
+    def failed(self, exc: BaseException, *, now: datetime.datetime, doing: str = "send") -> str:
         """Note that the server could not be reached or refused the login; returns why, in
         words, for the rows that now wait."""
         if self.mailbox is None:
@@ -90,7 +91,7 @@ class Transport:
             mailbox=self.mailbox, error=text, auth=auth, now=now
         )
         mailbox_trouble_tell(self.mailbox, was_broken=was_broken, reason=text)
-        self.down = f"Your mailbox {self.mailbox.email_address} could not send: {text}"
+        self.down = f"Your mailbox {self.mailbox.email_address} could not {doing}: {text}"
         return self.down
 
     def file_sent(self) -> None:
@@ -126,9 +127,36 @@ class Transports:
     def for_row(self, row: OutboundMessage) -> Transport:
         return self._by_user.get(row.user_id, self.organisation)
 
+    def check_inboxes(self, rows: list[OutboundMessage], *, now: datetime.datetime) -> None:
+        """The check just before sending, once per mailbox for the batch: replies from these
+        leads that landed since the last sync are applied now, and the rows' plans re-read,
+        so that a plan the reply ended is not sent its next step. An inbox that cannot be
+        read makes its owner's rows wait: without the look, a reply could be missed."""
+        for transport in self._by_user.values():
+            mailbox = transport.mailbox
+            mine = [row for row in rows if row.user_id == mailbox.user_id and row.contact_id]
+            if not mine or mailbox.status == MailboxStatus.BROKEN:
+                continue
+            try:
+                applied = mailbox_check_before_send(
+                    mailbox=mailbox, addresses=[row.contact.email for row in mine], now=now
+                )
+            except MailboxError as exc:
+                transport.failed(exc, now=now, doing="be checked for replies before sending")
+                continue
+            if applied:
+                current = LeadContactPlan.objects.in_bulk([row.plan_id for row in mine])
+                for row in mine:
+                    row.plan.status = current[row.plan_id].status
+                    row.plan.current_step_id = current[row.plan_id].current_step_id
+
     def mailbox_wait(self, row: OutboundMessage) -> str | None:
-        """Why the row waits for its owner's mailbox: it is broken. None if it may go."""
-        mailbox = self.for_row(row).mailbox
+        """Why the row waits for its owner's mailbox: it is broken, or failed in this batch.
+        None if it may go."""
+        transport = self.for_row(row)
+        mailbox = transport.mailbox
+        if transport.down and mailbox is not None:
+            return transport.down
         if mailbox is None or mailbox.status != MailboxStatus.BROKEN:
             return None
         return (

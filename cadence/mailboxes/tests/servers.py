@@ -388,11 +388,12 @@ def _imported_environment() -> str:
     """Dovecot's default ``import_environment``, plus libfaketime's variables when the suite runs
     with the clock moved: Dovecot clears its children's environment, and its IMAP processes
     must keep the same clock as the tests, or they refuse the tests' arrival dates as being in
-    the future. File times are left unfaked (``NO_FAKE_STAT``): Maildir keeps the arrival date
-    as the file's mtime, which libfaketime would otherwise move a second time."""
+    the future. File times are moved both ways (``FAKE_UTIME``): Maildir keeps the arrival date
+    as the file's mtime, set with utime() and read with stat(), and Dovecot's lock files are
+    judged stale by their mtimes against the clock."""
     names = ["TZ", "CORE_OUTOFMEM", "CORE_ERROR", "LISTEN_PID", "LISTEN_FDS"]
     if os.environ.get("FAKETIME"):
-        names += ["LD_PRELOAD", "FAKETIME", "NO_FAKE_STAT=1"]
+        names += ["LD_PRELOAD", "FAKETIME", "FAKE_UTIME=1"]
     return " ".join(names)
 
 

@@ -6,7 +6,11 @@ rather than go another way."""
 import datetime
 import email
 import email.policy
+import email.utils
+import random
 import secrets
+import threading
+import time
 
 import pytest
 from django.utils import timezone
@@ -15,11 +19,14 @@ from cadence.activities.models import Activity
 from cadence.core.secrets import secret_encrypt
 from cadence.mailboxes.models import Mailbox
 from cadence.mailboxes.tests import conftest as mail_servers
-from cadence.messaging.choices import OutboundStatus
-from cadence.messaging.models import OutboundMessage
+from cadence.mailboxes.tests.servers import free_port
+from cadence.messaging.choices import InboundStatus, OutboundStatus
+from cadence.messaging.mailbox_sync import mailbox_sync
+from cadence.messaging.models import InboundMessage, OutboundMessage
 from cadence.messaging.outbox import TEMPORARY_RETRY, outbox_queue_due, outbox_send_due
 from cadence.messaging.tests.support import automated_strategy, contacts_of, enroll, sender_user
 from cadence.notifications.models import Notification
+from cadence.plans.models import LeadContactPlan
 
 pytestmark = pytest.mark.django_db
 
@@ -141,3 +148,94 @@ def test_a_refused_login_while_sending_waits_and_breaks_the_mailbox_after_three(
     assert len(errors) == 1 and "broken" in errors.pop()
     [note] = Notification.objects.filter(user=seller)
     assert "cannot be read" in note.title and "automated emails wait" in note.body
+
+
+def _note_from(contact, subject="Re: your note") -> bytes:
+    """Mail a lead writes without answering any thread: only the address tells who it is."""
+    return (
+        f"From: {contact.first_name} <{contact.email}>\r\nTo: sam.seller@mail.seller.example\r\n"
+        f"Subject: {subject}\r\nMessage-ID: <{secrets.token_hex(8)}@client.example>\r\n"
+        f"Date: {email.utils.format_datetime(timezone.now())}\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n\r\nYes, call me on Monday.\r\n"
+    ).encode()
+
+
+def test_a_reply_that_landed_since_the_last_sync_stops_the_send(
+    seller, mailbox, dovecot, smtp_auth_server
+):
+    """No sync has run: the look just before sending finds the lead's mail, ends the plan,
+    and the step is not sent; the other lead's is."""
+    answered, quiet = _due(seller, count=2)
+    outbox_queue_due(now=timezone.now())
+    dovecot.append(mailbox.username, mailbox.password, "INBOX", _note_from(answered))
+
+    report = outbox_send_due()
+
+    assert (report.sent, report.cancelled) == (1, 1), report.lines
+    assert [m.rcpt_tos for m in smtp_auth_server.messages] == [(quiet.email,)]
+    plan = LeadContactPlan.objects.get(contact=answered)
+    assert (plan.status, plan.exit_reason) == ("Completed", "replied")
+    assert OutboundMessage.objects.get(contact=answered).status == OutboundStatus.CANCELLED
+    assert InboundMessage.objects.get().status == InboundStatus.APPLIED
+    # The sync reads the message again later; it counts once.
+    mailbox_sync(mailbox=mailbox)
+    assert Activity.objects.filter(contact=answered, direction="inbound").count() == 1
+
+
+def test_an_inbox_that_cannot_be_read_before_sending_holds_the_send(
+    seller, mailbox, smtp_auth_server, smtp_server
+):
+    Mailbox.objects.filter(pk=mailbox.pk).update(imap_port=free_port())
+    mailbox.refresh_from_db()
+    _due(seller)
+    outbox_queue_due(now=timezone.now())
+
+    report = outbox_send_due()
+
+    assert (report.sent, report.waiting) == (0, 1)
+    assert smtp_auth_server.messages == [] and smtp_server.messages == []
+    row = OutboundMessage.objects.get()
+    assert row.status == OutboundStatus.QUEUED
+    assert "checked for replies before sending" in row.error and "refused" in row.error
+
+
+def test_no_email_goes_to_a_lead_whose_reply_was_in_the_inbox_before_the_send_began(
+    seller, mailbox, dovecot, smtp_auth_server
+):
+    """Replies land while the outbox sends, in small batches: every reply that was in the
+    inbox before its row was claimed stops that row's email."""
+    # A company each, so that no company's weekly touch limit holds a row back.
+    contacts = [_due(seller, domain=f"lead{n}.example")[0] for n in range(30)]
+    outbox_queue_due(now=timezone.now())
+    landed: dict[str, datetime.datetime] = {}
+    order = random.Random(7).sample(contacts, len(contacts))
+
+    errors = []
+
+    def replies():
+        try:
+            for contact in order:
+                dovecot.append(mailbox.username, mailbox.password, "INBOX", _note_from(contact))
+                landed[contact.email] = timezone.now()
+                time.sleep(0.01)
+        except Exception as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=replies)
+    thread.start()
+    try:
+        report = outbox_send_due(batch_size=3)
+    finally:
+        thread.join(timeout=60)
+
+    assert errors == [] and len(landed) == len(contacts)
+    received = {m.rcpt_tos[0] for m in smtp_auth_server.messages}
+    rows = {row.to_email: row for row in OutboundMessage.objects.all()}
+    too_late = [
+        address
+        for address in received
+        if address in landed and landed[address] < rows[address].claimed_at
+    ]
+    assert too_late == []
+    assert report.sent == len(received) and len(received) < len(contacts)
+    assert report.sent + report.cancelled == len(contacts), report.lines
