@@ -3,17 +3,22 @@
 ``DovecotServer`` is a private Dovecot 2.3 IMAP server (Debian's ``dovecot-imapd``) run from a
 config file in its own temp folder, with users from passwd-files; ``append`` delivers with IMAP
 APPEND, as a real delivery would. ``SmtpAuthServer`` is an aiosmtpd submission server that asks
-for AUTH PLAIN or LOGIN and records each accepted message with the user who sent it.
+for AUTH PLAIN or LOGIN and records each accepted message with the user who sent it. Both take
+SASL XOAUTH2 when given an OAuth introspection endpoint (``oauth_server.OAuthServer``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import binascii
 import contextlib
 import email
 import email.message
 import email.policy
 import errno
 import imaplib
+import json
 import os
 import pwd
 import re
@@ -25,12 +30,14 @@ import subprocess
 import tempfile
 import threading
 import time
+import urllib.parse
+import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+from aiosmtpd.smtp import MISSING, AuthResult, LoginPassword
 
 HOST = "127.0.0.1"
 DOVECOT = Path(os.environ.get("CADENCE_DOVECOT", "/usr/sbin/dovecot"))
@@ -80,9 +87,12 @@ class DovecotServer:
     INBOX and a ``Sent`` folder (special-use ``\\Sent``, created on first access).
     """
 
-    def __init__(self):
+    def __init__(self, *, oauth_introspection_url: str = ""):
         self.host = HOST
         self.port = 0
+        # Set, users may also log in with SASL XOAUTH2 or OAUTHBEARER, with an access token
+        # that this RFC 7662 introspection endpoint says is active and theirs.
+        self.oauth_introspection_url = oauth_introspection_url
         self.root: Path | None = None
         self._process: subprocess.Popen | None = None
         self._accounts: dict[str, Account] = {}
@@ -253,6 +263,27 @@ class DovecotServer:
 
     def _write_config(self) -> None:
         root = self.root
+        mechanisms, password_mechanisms, oauth_passdb = "plain login", "", ""
+        if self.oauth_introspection_url:
+            mechanisms += " xoauth2 oauthbearer"
+            # The passwd-file answers passwords only; tokens go to the introspection endpoint.
+            password_mechanisms = "mechanisms = plain login"
+            oauth_passdb = f"""
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {root}/oauth2.conf
+}}"""
+            (root / "oauth2.conf").write_text(
+                f"""\
+introspection_mode = post
+introspection_url = {self.oauth_introspection_url}
+force_introspection = yes
+username_attribute = username
+active_attribute = active
+active_value = true
+"""
+            )
         self.config_path.write_text(
             f"""\
 base_dir = {root}/run
@@ -264,7 +295,7 @@ listen = {self.host}
 protocols = imap
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = {mechanisms}
 auth_verbose = yes
 # Failed logins are answered within 0.5 s, not after the default 2 s.
 auth_failure_delay = 0
@@ -278,8 +309,9 @@ mail_location = maildir:~/Maildir
 
 passdb {{
   driver = passwd-file
+  {password_mechanisms}
   args = {root}/users/%Lu
-}}
+}}{oauth_passdb}
 userdb {{
   driver = static
   args = uid=dovecot gid=dovecot home={root}/home/%u
@@ -474,12 +506,48 @@ class _SubmissionHandler:
         return "250 2.0.0 Message accepted for delivery"
 
 
+class _OAuthSubmissionHandler(_SubmissionHandler):
+    """Also takes SASL XOAUTH2 (aiosmtpd offers every ``auth_*`` method of its handler)."""
+
+    async def auth_XOAUTH2(self, server, args) -> AuthResult:
+        if len(args) > 1:
+            try:
+                blob = base64.b64decode(args[1], validate=True)
+            except binascii.Error:
+                await server.push("501 5.5.2 Can't decode base64")
+                return AuthResult(success=False, handled=True)
+        else:
+            blob = await server.challenge_auth("")
+            if blob is MISSING:
+                return AuthResult(success=False, handled=True)
+        text = blob.decode("utf-8", "replace")
+        fields = dict(part.partition("=")[::2] for part in text.split("\x01") if part)
+        username = fields.get("user", "")
+        scheme, _, token = fields.get("auth", "").partition(" ")
+        owner = None
+        if scheme.lower() == "bearer" and token:
+            owner = await asyncio.get_running_loop().run_in_executor(
+                None, self._server._token_owner, token
+            )
+        if owner is None or owner != username:
+            # As Gmail does: the error in a challenge, answered empty, then 535.
+            error = json.dumps({"status": "401", "schemes": "bearer", "scope": "mail"})
+            if await server.challenge_auth(error) is MISSING:
+                return AuthResult(success=False, handled=True)
+            # Not handled: aiosmtpd answers 535 itself.
+            return AuthResult(success=False, handled=False)
+        return AuthResult(success=True, auth_data=username)
+
+
 class SmtpAuthServer:
     """``with SmtpAuthServer() as server:`` an SMTP submission server on ``server.port`` that
     takes mail only after AUTH PLAIN or LOGIN (no TLS) as a user added with ``add_user``,
-    answers 535 to bad credentials, and keeps what it accepts in ``server.messages``."""
+    answers 535 to bad credentials, and keeps what it accepts in ``server.messages``. With
+    ``oauth_introspection_url`` it takes XOAUTH2 too, with an access token that this RFC 7662
+    endpoint says is active and the user's."""
 
-    def __init__(self):
+    def __init__(self, *, oauth_introspection_url: str = ""):
+        self.oauth_introspection_url = oauth_introspection_url
         self.host = HOST
         self.port = 0
         self.messages: list[ReceivedMessage] = []
@@ -499,8 +567,11 @@ class SmtpAuthServer:
     def start(self) -> SmtpAuthServer:
         for attempt in range(PORT_ATTEMPTS):
             port = free_port()
+            handler_class = (
+                _OAuthSubmissionHandler if self.oauth_introspection_url else _SubmissionHandler
+            )
             controller = Controller(
-                _SubmissionHandler(self),
+                handler_class(self),
                 hostname=self.host,
                 port=port,
                 authenticator=self._authenticate,
@@ -537,6 +608,17 @@ class SmtpAuthServer:
             return AuthResult(success=False, handled=False)
         # Kept as the session's auth_data, so that each message names its sender.
         return AuthResult(success=True, auth_data=username)
+
+    def _token_owner(self, token: str) -> str | None:
+        """Whose the access token is, if the introspection endpoint says it is active."""
+        request = urllib.request.Request(
+            self.oauth_introspection_url,
+            data=urllib.parse.urlencode({"token": token}).encode(),
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=IMAP_TIMEOUT) as response:
+            answer = json.load(response)
+        return answer.get("username") if answer.get("active") is True else None
 
     def _record(self, message: ReceivedMessage) -> None:
         with self._lock:
