@@ -11,6 +11,7 @@ from django.utils import timezone
 from cadence.accounts.models import User
 from cadence.core.errors import CadenceError, PermissionDeniedError
 from cadence.core.secrets import secret_decrypt, secret_encrypt, secret_rotate
+from cadence.mailboxes import oauth
 from cadence.mailboxes.choices import MailboxStatus, Provider
 from cadence.mailboxes.connection import Endpoint, MailboxError, imap_check, smtp_check
 from cadence.mailboxes.models import Mailbox, MailboxFolder
@@ -34,15 +35,83 @@ def _check_own(mailbox: Mailbox, actor: User) -> None:
 
 
 def mailbox_endpoints(mailbox: Mailbox) -> tuple[Endpoint, Endpoint]:
-    """How to reach the mailbox's IMAP and SMTP servers, with its decrypted password."""
-    password = secret_decrypt(mailbox.secret_encrypted)
+    """How to reach the mailbox's IMAP and SMTP servers: with its decrypted password, or for a
+    Google or Microsoft mailbox with a valid OAuth access token (XOAUTH2), refreshed first when
+    it expires soon (``mailbox_access_token``, which raises ``MailboxTokenError``)."""
+    if mailbox.provider in OAUTH_PROVIDERS:
+        password, token = "", mailbox_access_token(mailbox=mailbox)
+    else:
+        password, token = secret_decrypt(mailbox.secret_encrypted), ""
     imap = Endpoint(
-        mailbox.imap_host, mailbox.imap_port, mailbox.imap_security, mailbox.username, password
+        mailbox.imap_host,
+        mailbox.imap_port,
+        mailbox.imap_security,
+        mailbox.username,
+        password,
+        oauth_token=token,
     )
     smtp = Endpoint(
-        mailbox.smtp_host, mailbox.smtp_port, mailbox.smtp_security, mailbox.username, password
+        mailbox.smtp_host,
+        mailbox.smtp_port,
+        mailbox.smtp_security,
+        mailbox.username,
+        password,
+        oauth_token=token,
     )
     return imap, smtp
+
+
+#: The providers whose mailboxes connect with OAuth 2.0 and log in with XOAUTH2.
+OAUTH_PROVIDERS = (Provider.GOOGLE, Provider.MICROSOFT)
+#: An access token that expires within this is refreshed before use, so that it does not
+#: expire in the middle of a sync or a send.
+TOKEN_REFRESH_MARGIN = datetime.timedelta(minutes=5)
+
+
+class MailboxTokenError(MailboxError, CadenceError):
+    """An OAuth mailbox has no valid access token. ``authentication``: the provider refused the
+    refresh token, which counts towards the mailbox being broken as a refused login does. A
+    ``CadenceError`` too, so that testing the mailbox answers a 400 with the reason."""
+
+    def __init__(self, message: str, *, authentication: bool):
+        MailboxError.__init__(self, message, server="oauth", authentication=authentication)
+        self.field = None
+        self.code = "invalid"
+
+
+def mailbox_access_token(*, mailbox: Mailbox, now: datetime.datetime | None = None) -> str:
+    """A valid access token for the OAuth ``mailbox``: the stored one, or, when it expires
+    within ``TOKEN_REFRESH_MARGIN``, a new one from the refresh token, saved (encrypted) with
+    its expiry. Raises ``MailboxTokenError``, with ``authentication`` when the provider refuses
+    the refresh token (``invalid_grant``: revoked, expired, a changed password)."""
+    now = now or timezone.now()
+    stored = mailbox.secret_encrypted
+    label = mailbox.get_provider_display()
+    try:
+        tokens = oauth.OAuthTokens.from_secret(
+            secret_decrypt(stored), expires_at=mailbox.token_expires_at
+        )
+        if tokens.expires_at is not None and tokens.expires_at - now > TOKEN_REFRESH_MARGIN:
+            return tokens.access_token
+        fresh = oauth.tokens_refresh(
+            provider=mailbox.provider, refresh_token=tokens.refresh_token, now=now
+        )
+    except oauth.OAuthRefused as exc:
+        raise MailboxTokenError(
+            f"{label} no longer lets Cadence into {mailbox.email_address} ({exc.message}) "
+            "Connect the mailbox again.",
+            authentication=True,
+        ) from exc
+    except oauth.OAuthFlowError as exc:
+        raise MailboxTokenError(exc.message, authentication=False) from exc
+    secret = secret_encrypt(fresh.to_secret())
+    # Conditional on what was read: when another worker refreshed meanwhile, its tokens stay
+    # stored (both access tokens are valid) and this one is used once.
+    Mailbox.objects.filter(pk=mailbox.pk, secret_encrypted=stored).update(
+        secret_encrypted=secret, token_expires_at=fresh.expires_at, updated_at=now
+    )
+    mailbox.secret_encrypted, mailbox.token_expires_at = secret, fresh.expires_at
+    return fresh.access_token
 
 
 def _check_servers(mailbox: Mailbox) -> None:
@@ -86,6 +155,41 @@ def mailbox_connect(*, actor: User, password: str, provider: str = Provider.IMAP
         raise CadenceError(
             "You have a mailbox connected already; disconnect it first.", field="email_address"
         ) from exc
+    return mailbox
+
+
+def mailbox_connect_oauth(*, actor: User, grant: oauth.OAuthGrant) -> Mailbox:
+    """Connect the actor's Google or Microsoft 365 mailbox from a finished sign-in
+    (``oauth.authorization_finish``): log in to its IMAP and SMTP servers with XOAUTH2, and
+    store it with its tokens encrypted. Nothing is stored when a login fails."""
+    already = CadenceError("You have a mailbox connected already; disconnect it first.")
+    if Mailbox.objects.filter(user=actor).exists():
+        raise already
+    try:
+        config = oauth.provider_config(grant.provider)
+    except oauth.OAuthFlowError as exc:
+        raise CadenceError(exc.message, field="provider") from exc
+    mailbox = Mailbox(
+        user=actor,
+        provider=grant.provider,
+        email_address=grant.email_address,
+        username=grant.email_address,
+        secret_encrypted=secret_encrypt(grant.tokens.to_secret()),
+        token_expires_at=grant.tokens.expires_at,
+        imap_host=config.imap_host,
+        imap_port=config.imap_port,
+        imap_security=config.imap_security,
+        smtp_host=config.smtp_host,
+        smtp_port=config.smtp_port,
+        smtp_security=config.smtp_security,
+    )
+    mailbox.full_clean(exclude=["user", "secret_encrypted"], validate_constraints=False)
+    _check_servers(mailbox)
+    try:
+        with transaction.atomic():
+            mailbox.save()
+    except IntegrityError as exc:
+        raise already from exc
     return mailbox
 
 

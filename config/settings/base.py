@@ -374,6 +374,20 @@ CADENCE_SECRET_KEYS = env.list("CADENCE_SECRET_KEYS", default=[])
 CADENCE_MAILBOX_TIMEOUT = env.int("CADENCE_MAILBOX_TIMEOUT", default=15)
 # How often the connected mailboxes are read (the beat's sync_mailboxes, and the command).
 CADENCE_MAILBOX_SYNC_SECONDS = env.int("CADENCE_MAILBOX_SYNC_SECONDS", default=60)
+# Google and Microsoft 365 mailboxes connect with OAuth 2.0 (cadence/mailboxes/oauth.py); a
+# provider's Connect button shows only when its client ID and secret are set. The redirect URL to
+# register is CADENCE_SITE_URL + /settings/mailbox/oauth/<google|microsoft>/callback/ (README).
+CADENCE_GOOGLE_CLIENT_ID = env.str("CADENCE_GOOGLE_CLIENT_ID", default="")
+CADENCE_GOOGLE_CLIENT_SECRET = env.str("CADENCE_GOOGLE_CLIENT_SECRET", default="")
+CADENCE_MICROSOFT_CLIENT_ID = env.str("CADENCE_MICROSOFT_CLIENT_ID", default="")
+CADENCE_MICROSOFT_CLIENT_SECRET = env.str("CADENCE_MICROSOFT_CLIENT_SECRET", default="")
+# "common" lets any organisation's users (and personal accounts) sign in; a tenant ID or domain
+# keeps it to one organisation.
+CADENCE_MICROSOFT_TENANT = env.str("CADENCE_MICROSOFT_TENANT", default="common")
+# Per provider, values that replace the documented endpoints and mail servers (authorize_url,
+# token_url, imap_host, imap_port, imap_security, smtp_host, ...): the tests point them at
+# their local servers.
+CADENCE_OAUTH_OVERRIDES: dict[str, dict] = {}
 if CELERY_BROKER_URL == "filesystem://":
     _broker_dir = VAR_DIR / "broker"
     for _sub in ("queue", "processed"):
