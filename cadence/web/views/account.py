@@ -1,7 +1,10 @@
 """Signing in and out, the user's settings (calendar feed, mailbox, sender address),
 notifications."""
 
+from urllib.parse import urlsplit
+
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -9,10 +12,12 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
-from django.views.decorators.http import require_http_methods, require_POST
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cadence.accounts.forms import LoginForm
 from cadence.core.errors import CadenceError
+from cadence.mailboxes import oauth
 from cadence.mailboxes import services as mailbox_services
 from cadence.mailboxes.choices import Security
 from cadence.mailboxes.selectors import mailbox_list
@@ -79,14 +84,27 @@ def _render_settings(request, *, form=None, sender=None, mailbox_form=None, stat
     feed = notification_services.calendar_feed_for(user=request.user)
     calendar_url = request.build_absolute_uri(reverse("calendar-feed", args=[feed.token]))
     mailbox = _own_mailbox(request.user)
+    oauth_providers = [] if mailbox else oauth.providers_configured()
     context = {
         "form": form,
         "calendar_url": calendar_url,
         "sender": sender,
         "mailbox": mailbox,
         "mailbox_form": mailbox_form or (None if mailbox else MailboxForm()),
+        "oauth_providers": oauth_providers,
     }
-    return render(request, "web/account/settings.html", context, status=status)
+    response = render(request, "web/account/settings.html", context, status=status)
+    if oauth_providers:
+        # A Connect button's form is answered with a redirect to the provider, which the
+        # policy's form-action 'self' would stop (browsers apply it to a form's redirects).
+        origins = {_origin(provider.authorize_url) for provider in oauth_providers}
+        response._csp_update = {"form-action": sorted(origins)}
+    return response
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 @login_required
@@ -104,6 +122,56 @@ def mailbox_connect(request):
             messages.success(request, "Your mailbox is connected.")
             return redirect("web-settings")
     return _render_settings(request, mailbox_form=form, status=400)
+
+
+def _oauth_redirect_uri(provider: str) -> str:
+    """The callback address, the one registered with the provider: from CADENCE_SITE_URL, not
+    the request, so that it is the same behind any proxy."""
+    path_ = reverse("web-mailbox-oauth-callback", args=[provider])
+    return settings.CADENCE_SITE_URL.rstrip("/") + path_
+
+
+@login_required
+@require_POST
+def mailbox_oauth_start(request, provider):
+    """A Connect button: send the browser to the provider's consent page."""
+    try:
+        url = oauth.authorization_start(
+            session=request.session,
+            user_id=request.user.pk,
+            provider=provider,
+            redirect_uri=_oauth_redirect_uri(provider),
+        )
+    except oauth.OAuthFlowError as exc:
+        messages.error(request, f"Your mailbox is not connected: {exc.message}")
+        return redirect(reverse("web-settings") + "#mailbox")
+    return redirect(url)
+
+
+@login_required
+@require_GET
+def mailbox_oauth_callback(request, provider):
+    """Where the provider sends the browser back: check the sign-in, then connect the mailbox
+    (the service logs in to both servers first). Every failure is a message on the settings
+    page."""
+    try:
+        grant = oauth.authorization_finish(
+            session=request.session,
+            user_id=request.user.pk,
+            provider=provider,
+            params=request.GET,
+            redirect_uri=_oauth_redirect_uri(provider),
+            now=timezone.now(),
+        )
+        mailbox = mailbox_services.mailbox_connect_oauth(actor=request.user, grant=grant)
+    except oauth.OAuthFlowError as exc:
+        messages.error(request, f"Your mailbox is not connected: {exc.message}")
+    except (CadenceError, ValidationError) as exc:
+        text = exc.message if isinstance(exc, CadenceError) else " ".join(exc.messages)
+        messages.error(request, f"Your mailbox is not connected: {text}")
+    else:
+        messages.success(request, f"Your mailbox {mailbox.email_address} is connected.")
+    return redirect(reverse("web-settings") + "#mailbox")
 
 
 @login_required
@@ -155,6 +223,16 @@ urlpatterns = [
     path("settings/", settings_page, name="web-settings"),
     path("settings/rotate-calendar/", rotate_calendar, name="web-rotate-calendar"),
     path("settings/mailbox/", mailbox_connect, name="web-mailbox-connect"),
+    path(
+        "settings/mailbox/oauth/<str:provider>/start/",
+        mailbox_oauth_start,
+        name="web-mailbox-oauth-start",
+    ),
+    path(
+        "settings/mailbox/oauth/<str:provider>/callback/",
+        mailbox_oauth_callback,
+        name="web-mailbox-oauth-callback",
+    ),
     path("settings/mailbox/<uuid:pk>/test/", mailbox_test, name="web-mailbox-test"),
     path(
         "settings/mailbox/<uuid:pk>/disconnect/", mailbox_disconnect, name="web-mailbox-disconnect"
