@@ -78,19 +78,45 @@ def folder_read(
 ) -> FolderRead:
     """The folder's messages after ``last_uid`` (at most ``limit``, the oldest first); from
     ``since`` on when there is no state yet or ``uid_validity`` changed."""
+    [found] = folders_read(
+        endpoint, [FolderState(folder, uid_validity, last_uid)], since=since, limit=limit
+    )
+    return found
+
+
+@dataclass(frozen=True)
+class FolderState:
+    """A folder to read and how far it has been read (``uid_validity`` None: never)."""
+
+    name: str
+    uid_validity: int | None
+    last_uid: int
+
+
+def folders_read(
+    endpoint: Endpoint, folders: list[FolderState], *, since: datetime.date, limit: int = 500
+) -> list[FolderRead]:
+    """``folder_read`` for several folders, in one session and in order."""
     with imap_session(endpoint) as client:
-        status, _ = client.select(_quoted(folder), readonly=True)
-        if status != "OK":
-            raise MailboxError(f'The mailbox has no folder "{folder}".', server="imap")
-        validity = _uid_validity(client, folder)
-        if uid_validity is None or validity != uid_validity:
-            uids = _search(client, "SINCE", since.strftime("%d-%b-%Y"))
-        else:
-            uids = [uid for uid in _search(client, "UID", f"{last_uid + 1}:*") if uid > last_uid]
-        uids = uids[:limit]
-        messages = _fetch(client, uids) if uids else []
-        newest = max([last_uid if validity == uid_validity else 0, *uids])
-        return FolderRead(uid_validity=validity, last_uid=newest, messages=messages)
+        return [_read(client, state, since=since, limit=limit) for state in folders]
+
+
+def _read(
+    client: imaplib.IMAP4, state: FolderState, *, since: datetime.date, limit: int
+) -> FolderRead:
+    status, _ = client.select(_quoted(state.name), readonly=True)
+    if status != "OK":
+        raise MailboxError(f'The mailbox has no folder "{state.name}".', server="imap")
+    validity = _uid_validity(client, state.name)
+    if state.uid_validity is None or validity != state.uid_validity:
+        uids = _search(client, "SINCE", since.strftime("%d-%b-%Y"))
+    else:
+        last = state.last_uid
+        uids = [uid for uid in _search(client, "UID", f"{last + 1}:*") if uid > last]
+    uids = uids[:limit]
+    messages = _fetch(client, uids) if uids else []
+    newest = max([state.last_uid if validity == state.uid_validity else 0, *uids])
+    return FolderRead(uid_validity=validity, last_uid=newest, messages=messages)
 
 
 def _quoted_address(address: str) -> str:

@@ -99,7 +99,7 @@ class InboundScope:
         manual = self._manual_email(parsed)
         if manual is not None:
             return manual.contact, manual.plan, manual.user
-        contact = self._contact_by_address(parsed.from_address)
+        contact = self.contact_at(parsed.from_address)
         if contact is None:
             return None, None, None
         plan = (
@@ -122,7 +122,8 @@ class InboundScope:
                 return found
         return None
 
-    def _contact_by_address(self, address: str) -> Contact | None:
+    def contact_at(self, address: str) -> Contact | None:
+        """The contact an address belongs to, preferring one someone is working."""
         if not address:
             return None
         contacts = self.contacts_at(address)

@@ -23,10 +23,11 @@ from cadence.mailboxes import services as mailbox_services
 from cadence.mailboxes.choices import MailboxStatus
 from cadence.mailboxes.connection import MailboxError
 from cadence.mailboxes.models import Mailbox
-from cadence.mailboxes.reading import folder_read, folder_search_from
+from cadence.mailboxes.reading import FolderState, folder_search_from, folders_read
 from cadence.messaging.inbound import inbound_receive
 from cadence.messaging.inbound_match import InboundScope
 from cadence.messaging.inbound_parse import parse_message
+from cadence.messaging.mailbox_sent import is_own_mail, sent_by_hand_record
 from cadence.notifications.services import notification_create
 
 logger = logging.getLogger(__name__)
@@ -43,16 +44,19 @@ class SyncResult:
     mailbox_id: object
     read: int = 0
     applied: int = 0
+    logged: int = 0
     skipped: bool = False
     error: str = ""
 
 
-def concerns_a_lead(raw: bytes, *, owner) -> bool:
+def concerns_a_lead(raw: bytes, *, mailbox: Mailbox) -> bool:
     """Whether a message in the owner's inbox is about their leads: it answers or bounces an
     email Cadence sent or a rep logged, or comes from a contact's address, within the owner's
-    scope. Only those are recorded."""
+    scope. Only those are recorded. The owner's own mail never is (``is_own_mail``)."""
     parsed = parse_message(raw, today=timezone.now().date())
-    scope = InboundScope(owner)
+    if is_own_mail(parsed.from_address, mailbox):
+        return False
+    scope = InboundScope(mailbox.user)
     sent = scope.sent_message(parsed)
     if sent is not None:
         return True
@@ -61,30 +65,42 @@ def concerns_a_lead(raw: bytes, *, owner) -> bool:
 
 
 def mailbox_sync(*, mailbox: Mailbox, now: datetime.datetime | None = None) -> SyncResult:
-    """Read the mailbox's new inbox messages and apply those about leads; returns what was
-    done (``skipped`` when another sync holds the mailbox or it is broken)."""
+    """Read the mailbox's new messages, in its Sent folder and its inbox, in one session: the
+    rep's own emails to leads are logged (``sent_by_hand_record``), then the inbox's messages
+    about leads are applied. Returns what was done (``skipped`` when another sync holds the
+    mailbox, it is broken, or failed syncs put this one off)."""
     now = now or timezone.now()
     if not mailbox_services.mailbox_claim_sync(mailbox=mailbox, now=now, lease=SYNC_LEASE):
         return SyncResult(mailbox.pk, skipped=True)
-    state = mailbox_services.mailbox_folder_state(mailbox=mailbox, name=INBOX)
+    # The Sent folder first: a lead's answer to an email the rep wrote by hand is matched to it.
+    names = [name for name in (mailbox.sent_folder, INBOX) if name]
+    states = []
+    for name in names:
+        state = mailbox_services.mailbox_folder_state(mailbox=mailbox, name=name)
+        states.append(
+            FolderState(name, state.uid_validity, state.last_uid)
+            if state
+            else FolderState(name, None, 0)
+        )
     try:
         imap, _ = mailbox_services.mailbox_endpoints(mailbox)
-        found = folder_read(
-            imap,
-            folder=INBOX,
-            uid_validity=state.uid_validity if state else None,
-            last_uid=state.last_uid if state else 0,
-            since=_first_day(mailbox),
-            limit=BATCH,
-        )
+        reads = folders_read(imap, states, since=_first_day(mailbox), limit=BATCH)
     except MailboxError as exc:
         return _failed(mailbox, exc, now)
-    applied = _apply(mailbox, found.messages, now=now)
-    mailbox_services.mailbox_folder_advance(
-        mailbox=mailbox, name=INBOX, uid_validity=found.uid_validity, last_uid=found.last_uid
+    found = dict(zip(names, reads, strict=True))
+    logged = (
+        _log_sent(mailbox, found[mailbox.sent_folder].messages, now=now)
+        if (mailbox.sent_folder)
+        else 0
     )
-    mailbox_services.mailbox_sync_finished(mailbox=mailbox, now=now, seen=len(found.messages))
-    return SyncResult(mailbox.pk, read=len(found.messages), applied=applied)
+    applied = _apply(mailbox, found[INBOX].messages, now=now)
+    for name, read in found.items():
+        mailbox_services.mailbox_folder_advance(
+            mailbox=mailbox, name=name, uid_validity=read.uid_validity, last_uid=read.last_uid
+        )
+    seen = sum(len(read.messages) for read in reads)
+    mailbox_services.mailbox_sync_finished(mailbox=mailbox, now=now, seen=seen)
+    return SyncResult(mailbox.pk, read=seen, applied=applied, logged=logged)
 
 
 def _first_day(mailbox: Mailbox) -> datetime.date:
@@ -98,7 +114,7 @@ def _apply(mailbox: Mailbox, messages: list[tuple[int, bytes]], *, now) -> int:
     applied = 0
     for uid, raw in messages:
         try:
-            if concerns_a_lead(raw, owner=mailbox.user):
+            if concerns_a_lead(raw, mailbox=mailbox):
                 with transaction.atomic():
                     inbound_receive(raw=raw, source="mailbox", now=now, viewer=mailbox.user)
                 applied += 1
@@ -107,6 +123,17 @@ def _apply(mailbox: Mailbox, messages: list[tuple[int, bytes]], *, now) -> int:
             # logged and passed over, and the sync reads on.
             logger.exception("Mailbox %s: message UID %s could not be applied", mailbox.pk, uid)
     return applied
+
+
+def _log_sent(mailbox: Mailbox, messages: list[tuple[int, bytes]], *, now) -> int:
+    logged = 0
+    for uid, raw in messages:
+        try:
+            with transaction.atomic():
+                logged += sent_by_hand_record(mailbox=mailbox, raw=raw, now=now)
+        except Exception:
+            logger.exception("Mailbox %s: sent message UID %s could not be logged", mailbox.pk, uid)
+    return logged
 
 
 def mailbox_check_before_send(

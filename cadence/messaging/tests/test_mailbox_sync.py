@@ -10,6 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from cadence.activities.models import Activity
 from cadence.core.secrets import secret_decrypt, secret_encrypt
 from cadence.mailboxes.models import Mailbox
 from cadence.mailboxes.tests import conftest as mail_servers
@@ -92,20 +93,22 @@ def test_a_reply_in_the_inbox_ends_the_plan_and_nothing_else_is_kept(dovecot, ma
 
     result = mailbox_sync(mailbox=mailbox)
 
-    assert (result.read, result.applied, result.error) == (2, 1, "")
+    # Two in the inbox, and in the Sent folder the email Cadence sent, not logged again.
+    assert (result.read, result.applied, result.logged, result.error) == (3, 1, 0, "")
     plan = LeadContactPlan.objects.get(pk=sent.plan_id)
     assert (plan.status, plan.exit_reason) == ("Completed", "replied")
     record = InboundMessage.objects.get()
     assert (record.source, record.status, record.kind) == ("mailbox", "applied", "reply")
     assert flags(dovecot, mailbox) == before
     mailbox.refresh_from_db()
-    assert (mailbox.status, mailbox.messages_seen, mailbox.last_error) == ("connected", 2, "")
+    assert (mailbox.status, mailbox.messages_seen, mailbox.last_error) == ("connected", 3, "")
+    assert Activity.objects.filter(message_id=sent.message_id).count() == 1
     assert mailbox.last_sync_at is not None and mailbox.sync_claimed_until is None
 
 
 def test_the_next_sync_reads_only_what_is_new(dovecot, mailbox, sent):
     deliver(dovecot, mailbox, newsletter())
-    assert mailbox_sync(mailbox=mailbox).read == 1
+    assert mailbox_sync(mailbox=mailbox).read == 2  # and Cadence's email in Sent
     assert mailbox_sync(mailbox=mailbox).read == 0
     deliver(dovecot, mailbox, _reply(sent))
     result = mailbox_sync(mailbox=mailbox)
@@ -175,7 +178,8 @@ def test_the_command_syncs_once(dovecot, mailbox, sent, capsys):
     deliver(dovecot, mailbox, _reply(sent))
     call_command("sync_mailboxes", "--once")
     out = capsys.readouterr().out
-    assert "1 new message(s), 1 about leads" in out and "1 mailbox(es) synced" in out
+    assert "2 new message(s), 1 about leads, 0 sent by hand logged" in out
+    assert "1 mailbox(es) synced" in out
 
 
 def test_a_message_that_cannot_be_applied_does_not_stop_the_sync(
@@ -198,7 +202,7 @@ def test_a_message_that_cannot_be_applied_does_not_stop_the_sync(
     deliver(dovecot, mailbox, _reply(sent))
     deliver(dovecot, mailbox, _reply(sent).replace(b"Message-ID: <", b"Message-ID: <again-"))
     result = mailbox_sync(mailbox=mailbox)
-    assert (result.read, result.applied) == (2, 1)
+    assert (result.read, result.applied) == (3, 1)
     assert LeadContactPlan.objects.get(pk=sent.plan_id).exit_reason == "replied"
     assert mailbox.folders.get(name="INBOX").last_uid == 2
     assert "could not be applied" in caplog.text

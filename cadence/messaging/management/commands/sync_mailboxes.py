@@ -26,7 +26,10 @@ class Command(BaseCommand):
                 elif result.error:
                     line = f"failed: {result.error}"
                 else:
-                    line = f"{result.read} new message(s), {result.applied} about leads"
+                    line = (
+                        f"{result.read} new message(s), {result.applied} about leads, "
+                        f"{result.logged} sent by hand logged"
+                    )
                 self.stdout.write(f"  mailbox {result.mailbox_id}: {line}")
             self.stdout.write(
                 f"{timezone.now():%Y-%m-%d %H:%M:%S} {len(results)} mailbox(es) synced"
