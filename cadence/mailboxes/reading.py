@@ -81,6 +81,7 @@ def folder_read(
     [found] = folders_read(
         endpoint, [FolderState(folder, uid_validity, last_uid)], since=since, limit=limit
     )
+    assert found is not None  # a required folder is there, or the read raised
     return found
 
 
@@ -91,20 +92,25 @@ class FolderState:
     name: str
     uid_validity: int | None
     last_uid: int
+    #: A folder the mailbox may not have: read as empty (None) rather than failing.
+    optional: bool = False
 
 
 def folders_read(
     endpoint: Endpoint, folders: list[FolderState], *, since: datetime.date, limit: int = 500
-) -> list[FolderRead]:
-    """``folder_read`` for several folders, in one session and in order."""
+) -> list[FolderRead | None]:
+    """``folder_read`` for several folders, in one session and in order; None for an optional
+    folder the mailbox does not have."""
     with imap_session(endpoint) as client:
         return [_read(client, state, since=since, limit=limit) for state in folders]
 
 
 def _read(
     client: imaplib.IMAP4, state: FolderState, *, since: datetime.date, limit: int
-) -> FolderRead:
+) -> FolderRead | None:
     status, _ = client.select(_quoted(state.name), readonly=True)
+    if status != "OK" and state.optional:
+        return None
     if status != "OK":
         raise MailboxError(f'The mailbox has no folder "{state.name}".', server="imap")
     validity = _uid_validity(client, state.name)

@@ -16,7 +16,9 @@ import datetime
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from cadence.mailboxes import services as mailbox_services
@@ -73,34 +75,40 @@ def mailbox_sync(*, mailbox: Mailbox, now: datetime.datetime | None = None) -> S
     if not mailbox_services.mailbox_claim_sync(mailbox=mailbox, now=now, lease=SYNC_LEASE):
         return SyncResult(mailbox.pk, skipped=True)
     # The Sent folder first: a lead's answer to an email the rep wrote by hand is matched to it.
-    names = [name for name in (mailbox.sent_folder, INBOX) if name]
-    states = []
-    for name in names:
-        state = mailbox_services.mailbox_folder_state(mailbox=mailbox, name=name)
-        states.append(
-            FolderState(name, state.uid_validity, state.last_uid)
-            if state
-            else FolderState(name, None, 0)
-        )
+    extra = settings.CADENCE_MAILBOX_FOLDERS
+    inboxes = [INBOX, *(name for name in extra if name not in (INBOX, mailbox.sent_folder))]
+    states = [
+        _state(mailbox, name, optional=name not in (INBOX, mailbox.sent_folder))
+        for name in ([mailbox.sent_folder] if mailbox.sent_folder else []) + inboxes
+    ]
     try:
         imap, _ = mailbox_services.mailbox_endpoints(mailbox)
         reads = folders_read(imap, states, since=_first_day(mailbox), limit=BATCH)
     except MailboxError as exc:
         return _failed(mailbox, exc, now)
-    found = dict(zip(names, reads, strict=True))
-    logged = (
-        _log_sent(mailbox, found[mailbox.sent_folder].messages, now=now)
-        if (mailbox.sent_folder)
-        else 0
+    found = {
+        state.name: read for state, read in zip(states, reads, strict=True) if read is not None
+    }
+    logged = 0
+    if mailbox.sent_folder:
+        logged = _log_sent(mailbox, found[mailbox.sent_folder].messages, now=now)
+    applied = sum(
+        _apply(mailbox, found[name].messages, now=now) for name in inboxes if name in found
     )
-    applied = _apply(mailbox, found[INBOX].messages, now=now)
     for name, read in found.items():
         mailbox_services.mailbox_folder_advance(
             mailbox=mailbox, name=name, uid_validity=read.uid_validity, last_uid=read.last_uid
         )
-    seen = sum(len(read.messages) for read in reads)
+    seen = sum(len(read.messages) for read in found.values())
     mailbox_services.mailbox_sync_finished(mailbox=mailbox, now=now, seen=seen)
     return SyncResult(mailbox.pk, read=seen, applied=applied, logged=logged)
+
+
+def _state(mailbox: Mailbox, name: str, *, optional: bool) -> FolderState:
+    state = mailbox_services.mailbox_folder_state(mailbox=mailbox, name=name)
+    if state is None:
+        return FolderState(name, None, 0, optional=optional)
+    return FolderState(name, state.uid_validity, state.last_uid, optional=optional)
 
 
 def _first_day(mailbox: Mailbox) -> datetime.date:
@@ -184,9 +192,16 @@ def mailbox_trouble_tell(mailbox: Mailbox, *, was_broken: bool, reason: str) -> 
         )
 
 
+def mailboxes_due_for_sync(*, now: datetime.datetime):
+    """The mailboxes to sync now: not broken, and not put off by failed syncs."""
+    return Mailbox.objects.exclude(status=MailboxStatus.BROKEN).filter(
+        Q(next_sync_at__isnull=True) | Q(next_sync_at__lte=now)
+    )
+
+
 def mailboxes_sync_all(*, now: datetime.datetime | None = None) -> list[SyncResult]:
-    """Sync every mailbox that is not broken, one after the other (the task fans them out)."""
+    """Sync every mailbox due, one after the other (the task fans them out)."""
     results = []
-    for mailbox in Mailbox.objects.exclude(status=MailboxStatus.BROKEN).select_related("user"):
+    for mailbox in mailboxes_due_for_sync(now=now or timezone.now()).select_related("user"):
         results.append(mailbox_sync(mailbox=mailbox, now=now))
     return results

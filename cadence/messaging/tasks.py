@@ -1,8 +1,8 @@
 from celery import shared_task
+from django.utils import timezone
 
-from cadence.mailboxes.choices import MailboxStatus
 from cadence.mailboxes.models import Mailbox
-from cadence.messaging.mailbox_sync import mailbox_sync
+from cadence.messaging.mailbox_sync import mailbox_sync, mailboxes_due_for_sync
 from cadence.messaging.outbox import outbox_send_due
 
 
@@ -17,9 +17,7 @@ def send_outbox_task() -> str:
 def sync_mailboxes_task() -> None:
     """Queue one sync per connected mailbox (beat, every CADENCE_MAILBOX_SYNC_SECONDS), so
     that many mailboxes spread over the workers; each sync holds its mailbox alone."""
-    for mailbox_id in Mailbox.objects.exclude(status=MailboxStatus.BROKEN).values_list(
-        "pk", flat=True
-    ):
+    for mailbox_id in mailboxes_due_for_sync(now=timezone.now()).values_list("pk", flat=True):
         sync_mailbox_task.delay(str(mailbox_id))
 
 

@@ -374,6 +374,9 @@ CADENCE_SECRET_KEYS = env.list("CADENCE_SECRET_KEYS", default=[])
 CADENCE_MAILBOX_TIMEOUT = env.int("CADENCE_MAILBOX_TIMEOUT", default=15)
 # How often the connected mailboxes are read (the beat's sync_mailboxes, and the command).
 CADENCE_MAILBOX_SYNC_SECONDS = env.int("CADENCE_MAILBOX_SYNC_SECONDS", default=60)
+# Folders read like the inbox besides it (comma-separated), where mail filters file replies; a
+# mailbox that has no such folder is read without it.
+CADENCE_MAILBOX_FOLDERS = env.list("CADENCE_MAILBOX_FOLDERS", default=[])
 # Google and Microsoft 365 mailboxes connect with OAuth 2.0 (cadence/mailboxes/oauth.py); a
 # provider's Connect button shows only when its client ID and secret are set. The redirect URL to
 # register is CADENCE_SITE_URL + /settings/mailbox/oauth/<google|microsoft>/callback/ (README).

@@ -17,7 +17,7 @@ from cadence.mailboxes.tests import conftest as mail_servers
 from cadence.mailboxes.tests.servers import free_port
 from cadence.messaging.choices import InboundStatus
 from cadence.messaging.inbound import inbound_receive
-from cadence.messaging.mailbox_sync import mailbox_sync
+from cadence.messaging.mailbox_sync import mailbox_sync, mailboxes_due_for_sync
 from cadence.messaging.models import InboundMessage
 from cadence.messaging.tests import test_inbound as inbound_tests
 from cadence.notifications.models import Notification
@@ -162,6 +162,9 @@ def test_failed_syncs_put_the_next_one_off_longer_each_time(dovecot, mailbox, se
         mailbox.refresh_from_db()
         waits.append(mailbox.next_sync_at - now)
         assert mailbox_sync(mailbox=mailbox, now=mailbox.next_sync_at - SECOND).skipped
+        # Nor does the beat's fan-out queue it before then.
+        assert not mailboxes_due_for_sync(now=mailbox.next_sync_at - SECOND).exists()
+        assert mailboxes_due_for_sync(now=mailbox.next_sync_at).exists()
         now = mailbox.next_sync_at
     assert [wait.total_seconds() for wait in waits] == [60, 120, 240]
     assert (mailbox.status, mailbox.auth_failures, mailbox.sync_errors) == ("connected", 0, 3)
@@ -206,3 +209,17 @@ def test_a_message_that_cannot_be_applied_does_not_stop_the_sync(
     assert LeadContactPlan.objects.get(pk=sent.plan_id).exit_reason == "replied"
     assert mailbox.folders.get(name="INBOX").last_uid == 2
     assert "could not be applied" in caplog.text
+
+
+def test_configured_folders_are_read_like_the_inbox(dovecot, mailbox, sent, settings):
+    """A reply a mail filter filed in "Replies" ends the plan; a configured folder this mailbox
+    lacks is passed over."""
+    settings.CADENCE_MAILBOX_FOLDERS = ["Replies", "Nowhere"]
+    dovecot.create_folder(mailbox.username, _password(mailbox), "Replies")
+    dovecot.append(mailbox.username, _password(mailbox), "Replies", _reply(sent))
+
+    result = mailbox_sync(mailbox=mailbox)
+
+    assert (result.applied, result.error) == (1, "")
+    assert LeadContactPlan.objects.get(pk=sent.plan_id).exit_reason == "replied"
+    assert set(mailbox.folders.values_list("name", flat=True)) == {"INBOX", "Sent", "Replies"}

@@ -62,5 +62,5 @@ def test_a_broken_mailbox_shows_why_and_is_disconnected(rep, manager, web_client
         web_client(manager).post(f"/settings/mailbox/{mailbox.pk}/disconnect/").status_code == 404
     )
     response = client.post(f"/settings/mailbox/{mailbox.pk}/disconnect/", follow=True)
-    assert "disconnected and its password erased" in response.content.decode()
+    assert "disconnected, and its password or tokens erased" in response.content.decode()
     assert not Mailbox.objects.exists()

@@ -192,7 +192,7 @@ def mailbox_test(request, pk):
 def mailbox_disconnect(request, pk):
     mailbox = get_object_or_404(mailbox_list(viewer=request.user).filter(user=request.user), pk=pk)
     mailbox_services.mailbox_disconnect(mailbox=mailbox, actor=request.user)
-    messages.success(request, "Your mailbox is disconnected and its password erased.")
+    messages.success(request, "Your mailbox is disconnected, and its password or tokens erased.")
     return redirect("web-settings")
 
 
