@@ -115,6 +115,29 @@ bench-outbox: setup
 		status=$$?; rm -f $(BENCH_OUTBOX_SQLITE) $(BENCH_OUTBOX_SQLITE)-wal $(BENCH_OUTBOX_SQLITE)-shm; exit $$status; \
 	fi
 
+# The mailbox benchmark (docs/benchmarks.md): a private Dovecot (Debian package dovecot-imapd,
+# run as root) with 200 mailboxes of 50 new messages each, synced by 2 worker processes; an idle
+# sync; reply-to-stop over 3 minutes of syncs every 60 s; replies racing the outbox. SQLite file
+# under var/ by default, removed afterwards; BENCH_DATABASE_URL as above for PostgreSQL (it must
+# hold no mailboxes), e.g.
+#   createdb -h 127.0.0.1 -U postgres cadence_bench_mail
+#   make bench-mailboxes BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/cadence_bench_mail
+# A quick try: make bench-mailboxes BENCH_ARGS="--mailboxes 20 --interval 5 --duration 20"
+.PHONY: bench-mailboxes
+BENCH_MAILBOXES_SQLITE := $(CURDIR)/var/bench-mailboxes.sqlite3
+bench-mailboxes: setup
+	@if [ -n "$(BENCH_DATABASE_URL)" ]; then \
+		export DATABASE_URL="$(BENCH_DATABASE_URL)"; \
+		$(MANAGE) migrate --noinput -v0 && \
+		$(MANAGE) bench_mailboxes $(BENCH_ARGS); \
+	else \
+		rm -f $(BENCH_MAILBOXES_SQLITE) $(BENCH_MAILBOXES_SQLITE)-wal $(BENCH_MAILBOXES_SQLITE)-shm; \
+		export DATABASE_URL="sqlite:///$(BENCH_MAILBOXES_SQLITE)"; \
+		$(MANAGE) migrate --noinput -v0 && \
+		$(MANAGE) bench_mailboxes $(BENCH_ARGS); \
+		status=$$?; rm -f $(BENCH_MAILBOXES_SQLITE) $(BENCH_MAILBOXES_SQLITE)-wal $(BENCH_MAILBOXES_SQLITE)-shm; exit $$status; \
+	fi
+
 # Screenshots of the main pages with demo data (README), in docs/screenshots/; needs Chromium.
 .PHONY: screenshots
 screenshots: setup
