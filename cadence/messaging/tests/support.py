@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import secrets
 
 from django.utils import timezone
 
 from cadence.accounts.tests.factories import UserFactory
+from cadence.core.secrets import secret_encrypt
 from cadence.crm.tests.factories import CompanyFactory, ContactFactory
+from cadence.mailboxes.models import Mailbox
 from cadence.messaging.models import Sender
 from cadence.plans.assignment import strategy_assign
 from cadence.plans.models import LeadContactPlan
@@ -83,3 +86,27 @@ def contacts_of(user, count: int, *, domain: str = "client.example", company=Non
         )
         for n in range(count)
     ]
+
+
+def connected_mailbox(dovecot, smtp_auth_server, user, *, email_address: str):
+    """``user``'s own mailbox, connected: IMAP on the test Dovecot, SMTP submission on the test
+    aiosmtpd, the same new account on both. Its password is kept as ``.password`` for tests."""
+    name, password = f"seller-{secrets.token_hex(3)}", secrets.token_urlsafe(12)
+    dovecot.add_user(name, password)
+    smtp_auth_server.add_user(name, password)
+    mailbox = Mailbox.objects.create(
+        user=user,
+        provider="imap_smtp",
+        email_address=email_address,
+        username=name,
+        secret_encrypted=secret_encrypt(password),
+        imap_host=dovecot.host,
+        imap_port=dovecot.port,
+        imap_security="none",
+        smtp_host=smtp_auth_server.host,
+        smtp_port=smtp_auth_server.port,
+        smtp_security="none",
+        sent_folder="Sent",
+    )
+    mailbox.password = password
+    return mailbox

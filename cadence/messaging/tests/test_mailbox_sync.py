@@ -20,6 +20,7 @@ from cadence.messaging.inbound import inbound_receive
 from cadence.messaging.mailbox_sync import mailbox_sync, mailboxes_due_for_sync
 from cadence.messaging.models import InboundMessage
 from cadence.messaging.tests import test_inbound as inbound_tests
+from cadence.messaging.tests.support import connected_mailbox
 from cadence.notifications.models import Notification
 from cadence.plans.models import LeadContactPlan
 
@@ -40,23 +41,7 @@ _reply = inbound_tests._reply
 @pytest.fixture
 def mailbox(dovecot, smtp_auth_server, seller):
     """The seller's own mailbox: IMAP on Dovecot, SMTP submission on aiosmtpd."""
-    name, password = f"seller-{secrets.token_hex(3)}", secrets.token_urlsafe(12)
-    dovecot.add_user(name, password)
-    smtp_auth_server.add_user(name, password)
-    return Mailbox.objects.create(
-        user=seller,
-        provider="imap_smtp",
-        email_address=seller.email,
-        username=name,
-        secret_encrypted=secret_encrypt(password),
-        imap_host=dovecot.host,
-        imap_port=dovecot.port,
-        imap_security="none",
-        smtp_host=smtp_auth_server.host,
-        smtp_port=smtp_auth_server.port,
-        smtp_security="none",
-        sent_folder="Sent",
-    )
+    return connected_mailbox(dovecot, smtp_auth_server, seller, email_address=seller.email)
 
 
 def deliver(dovecot, mailbox, raw: bytes) -> int:

@@ -24,7 +24,13 @@ from cadence.messaging.choices import InboundStatus, OutboundStatus
 from cadence.messaging.mailbox_sync import mailbox_sync
 from cadence.messaging.models import InboundMessage, OutboundMessage
 from cadence.messaging.outbox import TEMPORARY_RETRY, outbox_queue_due, outbox_send_due
-from cadence.messaging.tests.support import automated_strategy, contacts_of, enroll, sender_user
+from cadence.messaging.tests.support import (
+    automated_strategy,
+    connected_mailbox,
+    contacts_of,
+    enroll,
+    sender_user,
+)
 from cadence.notifications.models import Notification
 from cadence.plans.models import LeadContactPlan
 
@@ -43,25 +49,9 @@ def seller():
 @pytest.fixture
 def mailbox(dovecot, smtp_auth_server, seller):
     """The seller's own mailbox, at an address other than their login's."""
-    name, password = f"seller-{secrets.token_hex(3)}", secrets.token_urlsafe(12)
-    dovecot.add_user(name, password)
-    smtp_auth_server.add_user(name, password)
-    box = Mailbox.objects.create(
-        user=seller,
-        provider="imap_smtp",
-        email_address="sam.seller@mail.seller.example",
-        username=name,
-        secret_encrypted=secret_encrypt(password),
-        imap_host=dovecot.host,
-        imap_port=dovecot.port,
-        imap_security="none",
-        smtp_host=smtp_auth_server.host,
-        smtp_port=smtp_auth_server.port,
-        smtp_security="none",
-        sent_folder="Sent",
+    return connected_mailbox(
+        dovecot, smtp_auth_server, seller, email_address="sam.seller@mail.seller.example"
     )
-    box.password = password
-    return box
 
 
 def _due(user, count=1, domain="client.example"):
