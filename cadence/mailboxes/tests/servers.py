@@ -503,6 +503,11 @@ class _SubmissionHandler:
                 content=envelope.original_content or envelope.content,
             )
         )
+        if self._server.cut_after_data:
+            # The message arrived, but the connection drops before the answer: the sender
+            # cannot know whether it went.
+            server.transport.close()
+            return "421 4.4.2 Connection dropped"
         return "250 2.0.0 Message accepted for delivery"
 
 
@@ -550,6 +555,8 @@ class SmtpAuthServer:
         self.oauth_introspection_url = oauth_introspection_url
         self.host = HOST
         self.port = 0
+        #: Set, the server takes each message and then drops the connection unanswered.
+        self.cut_after_data = False
         self.messages: list[ReceivedMessage] = []
         self._passwords: dict[str, str] = {}
         self._lock = threading.Lock()

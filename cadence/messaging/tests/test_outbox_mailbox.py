@@ -229,3 +229,24 @@ def test_no_email_goes_to_a_lead_whose_reply_was_in_the_inbox_before_the_send_be
     assert too_late == []
     assert report.sent == len(received) and len(received) < len(contacts)
     assert report.sent + report.cancelled == len(contacts), report.lines
+
+
+def test_a_connection_cut_after_the_message_leaves_it_uncertain_and_never_resent(
+    seller, mailbox, smtp_auth_server, smtp_server
+):
+    """The outbox's uncertain state holds through a mailbox as through the organisation's
+    server: the message may have gone, so it is neither sent again nor sent another way."""
+    _due(seller)
+    outbox_queue_due(now=timezone.now())
+    smtp_auth_server.cut_after_data = True
+
+    report = outbox_send_due()
+
+    assert (report.sent, report.uncertain) == (0, 1), report.lines
+    row = OutboundMessage.objects.get()
+    assert row.status == OutboundStatus.UNCERTAIN and "may have been sent" in row.error
+    smtp_auth_server.cut_after_data = False
+    later = outbox_send_due(now=timezone.now() + datetime.timedelta(hours=2))
+    assert later.sent == 0
+    assert len(smtp_auth_server.messages) == 1 and smtp_server.messages == []
+    assert not Activity.objects.filter(contact=row.contact).exists()
